@@ -1,0 +1,79 @@
+"""Bulk data for benchmarks: one owner with many accounts, inserted in batches."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import insert
+
+from clientzone.db import Database
+from clientzone.migrate import upgrade
+from clientzone.models.accounts import Account
+from clientzone.models.base import new_id, utcnow
+from clientzone.models.memberships import Membership, Role
+from clientzone.models.sessions import SessionKind, create_session
+from clientzone.models.users import User
+
+BATCH = 5_000
+
+
+async def prepare(
+    database: Database, *, accounts: int, linked_per_account: int = 0
+) -> tuple[str, uuid.UUID]:
+    """Migrate, then create an owner of `accounts` accounts (the first one with
+    `linked_per_account` linked accounts). Returns a bearer token and the first account id."""
+    await upgrade(database)
+    now = utcnow()
+    user_id = new_id()
+    account_rows = [
+        {
+            "id": new_id(),
+            "number": f"B-{i:07d}",
+            "name": f"Cuenta {i}",
+            "status": "ACTIVE",
+            "currency": "MXN",
+            "locale": "es",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(accounts)
+    ]
+    first_id = account_rows[0]["id"]
+    linked_rows = [
+        {**row, "id": new_id(), "number": f"L-{i:07d}", "parent_id": first_id}
+        for i, row in enumerate(account_rows[:1] * linked_per_account)
+    ]
+    async with database.session() as session, session.begin():
+        await session.execute(
+            insert(User).values(
+                id=user_id,
+                email=f"bench-{user_id.hex[:8]}@example.com",
+                first_name="Bench",
+                last_name="Owner",
+                locale="es",
+                status="ACTIVE",
+                is_staff=False,
+                created_at=now,
+            )
+        )
+        for rows in (account_rows, linked_rows):
+            for start in range(0, len(rows), BATCH):
+                await session.execute(insert(Account), rows[start : start + BATCH])
+        memberships = [
+            {
+                "id": new_id(),
+                "user_id": user_id,
+                "account_id": row["id"],
+                "role": Role.OWNER.value,
+                "permissions": "",
+                "created_at": now,
+            }
+            for row in account_rows
+        ]
+        for start in range(0, len(memberships), BATCH):
+            await session.execute(insert(Membership), memberships[start : start + BATCH])
+        token, _ = await create_session(
+            session, user_id=user_id, kind=SessionKind.TOKEN, lifetime=timedelta(days=1)
+        )
+    return token, first_id

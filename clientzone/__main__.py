@@ -1,0 +1,5 @@
+import sys
+
+from clientzone.cli import main
+
+sys.exit(main())

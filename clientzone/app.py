@@ -1,0 +1,137 @@
+"""The Starlette application: GraphQL at /graphql, health probes, edge middleware."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from clientzone import __version__
+from clientzone.auth.context import Context, build_context
+from clientzone.config import Settings, load_settings
+from clientzone.db import Database
+from clientzone.logs import configure_logging
+from clientzone.middleware import (
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
+from clientzone.schema import build_schema
+from clientzone.schema.errors import shape_errors
+
+logger = logging.getLogger("clientzone.app")
+
+CONTEXT_KEY = "graphql_context"
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Builds our typed Context per request and closes its database session after."""
+
+    def __init__(self, *, database: Database, settings: Settings) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=True,
+            allowed_origins=settings.cors_origins,
+        )
+        self.database = database
+        self.settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        context = await build_context(
+            request,
+            response if isinstance(response, Response) else None,
+            database=self.database,
+            settings=self.settings,
+        )
+        request.scope.setdefault("state", {})[CONTEXT_KEY] = context
+        return context
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            context = request.scope.get("state", {}).get(CONTEXT_KEY)
+            result.errors = shape_errors(result.errors, context)
+        return await super().process_result(request, result)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            context = scope.get("state", {}).pop(CONTEXT_KEY, None)
+            if context is not None:
+                await context.db.close()
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+    """The ASGI app. Without arguments, settings come from the environment."""
+    settings = settings or load_settings()
+    configure_logging(settings)
+    owns_database = database is None
+    db = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+    view = GraphQLView(database=db, settings=settings)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            await db.ping()
+        except Exception:
+            logger.exception("readiness check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            await db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_credentials=True,
+                allow_methods=["GET", "POST"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "Accept-Language",
+                    "X-Account-Id",
+                    "X-Request-Id",
+                ],
+                expose_headers=["X-Request-Id"],
+                max_age=600,
+            ),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = db
+    return app

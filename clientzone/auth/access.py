@@ -1,0 +1,60 @@
+"""Which accounts the viewer reaches, and which one is active.
+
+Another account's object is NOT_FOUND, never a different error: callers cannot
+tell "exists but not yours" from "does not exist".
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from clientzone.auth.context import Context, Viewer
+from clientzone.errors import NotFound, Unauthenticated
+from clientzone.ids import decode_id_of
+from clientzone.models.accounts import Account
+from clientzone.models.memberships import Grant, memberships_page
+from clientzone.models.pagination import PageRequest
+
+ACCOUNT_HEADER = "x-account-id"
+
+
+def require_viewer(ctx: Context) -> Viewer:
+    if ctx.viewer is None:
+        raise Unauthenticated
+    return ctx.viewer
+
+
+async def reachable_account(ctx: Context, account_id: uuid.UUID) -> tuple[Account, Grant]:
+    """The account and the viewer's grant on it; NOT_FOUND when out of reach."""
+    require_viewer(ctx)
+    grant = await ctx.loaders.grant_by_account.load(account_id)
+    account = await ctx.loaders.account_by_id.load(account_id) if grant else None
+    if grant is None or account is None:
+        raise NotFound
+    return account, grant
+
+
+async def active_grant(ctx: Context) -> Grant | None:
+    """The X-Account-Id header, else the session's choice, else the first membership."""
+    if ctx.active_grant_known:
+        return ctx.active_grant
+    viewer = require_viewer(ctx)
+    grant: Grant | None = None
+    header = ctx.request.headers.get(ACCOUNT_HEADER)
+    if header:
+        account_id = decode_id_of("Account", header.strip())
+        grant = await ctx.loaders.grant_by_account.load(account_id) if account_id else None
+        if grant is None:
+            raise NotFound
+    elif viewer.session.active_account_id is not None:
+        grant = await ctx.loaders.grant_by_account.load(viewer.session.active_account_id)
+    if grant is None and not header:
+        async with ctx.db.read() as session:
+            first = await memberships_page(
+                session, user_id=viewer.user.id, page=PageRequest(first=1)
+            )
+        grant = first.rows[0] if first.rows else None
+        if grant is not None:
+            ctx.loaders.grant_by_account.prime(grant.account_id, grant)
+    ctx.active_grant, ctx.active_grant_known = grant, True
+    return grant

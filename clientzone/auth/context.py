@@ -1,0 +1,107 @@
+"""The per-request GraphQL context, and the one rule for database sessions.
+
+Strawberry resolves sibling fields concurrently, and one AsyncSession must
+never run two statements at once. The rule (implemented by `db.RequestDb`):
+
+- Reads go through `ctx.db.read()`: one session (one pooled connection) per
+  request, used behind an asyncio.Lock. DataLoaders batch reads, so the lock
+  costs no parallelism worth having. The session is closed after the response.
+- Each mutation runs in `ctx.transaction()`: its own session and ONE
+  transaction, committed when the block ends and rolled back on any error.
+  The read transaction is ended first and the loaders are rebuilt afterwards,
+  so the payload reads the mutation's rows, not a snapshot from before it.
+
+A `Context` and its `Loaders` are built fresh for every request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from clientzone.config import Settings
+from clientzone.db import Database, RequestDb
+from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale
+from clientzone.loaders import Loaders
+from clientzone.models.memberships import Grant
+from clientzone.models.sessions import AuthSession, active_session_by_token
+from clientzone.models.users import Locale, User
+
+
+@dataclass
+class Viewer:
+    """The signed-in person and the session or token they came with."""
+
+    user: User
+    session: AuthSession
+
+
+@dataclass
+class Context:
+    request: HTTPConnection
+    response: Response | None
+    settings: Settings
+    db: RequestDb
+    loaders: Loaders
+    locale: Locale
+    client_ip: str
+    request_id: str
+    viewer: Viewer | None
+    # Filled once per request by auth.access.active_grant.
+    active_grant: Grant | None = None
+    active_grant_known: bool = False
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One mutation's transaction; fresh loaders once it has committed."""
+        async with self.db.transaction() as session:
+            yield session
+        self.loaders = Loaders.build(self.db, self.viewer.user.id if self.viewer else None)
+
+
+def bearer_token(request: HTTPConnection) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def authenticate(db: RequestDb, request: HTTPConnection) -> Viewer | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    async with db.read() as session:
+        found = await active_session_by_token(session, token)
+    return None if found is None else Viewer(session=found[0], user=found[1])
+
+
+async def build_context(
+    request: HTTPConnection,
+    response: Response | None,
+    *,
+    database: Database,
+    settings: Settings,
+) -> Context:
+    db = RequestDb(database)
+    viewer = await authenticate(db, request)
+    locale = negotiate_locale(request.headers.get("accept-language"))
+    if locale is None:
+        locale = viewer.user.locale if viewer else DEFAULT_LOCALE
+    request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+    return Context(
+        request=request,
+        response=response,
+        settings=settings,
+        db=db,
+        loaders=Loaders.build(db, viewer.user.id if viewer else None),
+        locale=locale,
+        client_ip=request.client.host if request.client else "",
+        request_id=str(request_id),
+        viewer=viewer,
+    )

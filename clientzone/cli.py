@@ -1,0 +1,192 @@
+"""The `clientzone` command (also `python -m clientzone`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from clientzone.config import ConfigError, Settings, load_settings
+from clientzone.db import Database
+
+
+def _database(settings: Settings) -> Database:
+    return Database(settings.database_url, pool_size=settings.database_pool_size)
+
+
+async def _migrate(settings: Settings) -> None:
+    from clientzone.migrate import upgrade
+
+    database = _database(settings)
+    try:
+        await upgrade(database)
+    finally:
+        await database.dispose()
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    asyncio.run(_migrate(settings))
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_make_migration(settings: Settings, args: argparse.Namespace) -> int:
+    from clientzone.migrate import make_migration
+
+    async def run() -> None:
+        database = _database(settings)
+        try:
+            await make_migration(database, args.message)
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.workers > 1 and settings.is_sqlite:
+        print("note: several workers on SQLite serialise writes; use PostgreSQL in production")
+    uvicorn.run(
+        "clientzone.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=None if args.reload else args.workers,
+        reload=args.reload,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from clientzone.demo import DEMO_LOGINS, DEMO_PASSWORD, issue_demo_tokens, load_demo_data
+    from clientzone.migrate import upgrade
+
+    async def prepare() -> tuple[int, dict[str, str]]:
+        database = _database(settings)
+        try:
+            await upgrade(database)
+            added = await load_demo_data(database)
+            return added, await issue_demo_tokens(database)
+        finally:
+            await database.dispose()
+
+    added, tokens = asyncio.run(prepare())
+    print(f"demo data ready ({added} rows added) in {settings.database_url}")
+    print(f"demo logins (password: {DEMO_PASSWORD}):")
+    for login in DEMO_LOGINS:
+        print(f"  {login.email:<26} {login.description}")
+        if login.email in tokens:
+            print(f"  {'':<26} Authorization: Bearer {tokens[login.email]}")
+    print(f"GraphiQL: http://{args.host}:{args.port}/graphql")
+    if args.no_serve:
+        return 0
+    return cmd_serve(settings, args)
+
+
+def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
+    from clientzone.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+        print(f"schema written to {args.output}")
+    return 0
+
+
+def cmd_token_issue(settings: Settings, args: argparse.Namespace) -> int:
+    """A bearer token for a partner integration acting as an existing user."""
+    from clientzone.models.sessions import SessionKind, create_session
+    from clientzone.models.users import user_by_email
+
+    async def issue() -> str | None:
+        database = _database(settings)
+        try:
+            async with database.session() as session, session.begin():
+                user = await user_by_email(session, args.email)
+                if user is None:
+                    return None
+                token, _ = await create_session(
+                    session,
+                    user_id=user.id,
+                    kind=SessionKind.TOKEN,
+                    lifetime=timedelta(days=args.days),
+                    label=args.label,
+                )
+                return token
+        finally:
+            await database.dispose()
+
+    token = asyncio.run(issue())
+    if token is None:
+        print(f"error: no user with email {args.email}", file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clientzone", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def serve_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--host", default="127.0.0.1")
+        command.add_argument("--port", type=int, default=8000)
+        command.add_argument("--workers", type=int, default=1)
+        command.add_argument("--reload", action="store_true", help="restart on code changes")
+
+    serve = commands.add_parser("serve", help="serve GraphQL over HTTP")
+    serve_options(serve)
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    make_migration = commands.add_parser(
+        "make-migration", help="write a migration from model changes (development)"
+    )
+    make_migration.add_argument("message")
+    make_migration.set_defaults(handler=cmd_make_migration)
+
+    demo = commands.add_parser("demo", help="migrate, load demo data and serve")
+    serve_options(demo)
+    demo.add_argument("--no-serve", action="store_true", help="load the data and stop")
+    demo.set_defaults(handler=cmd_demo)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
+    export.set_defaults(handler=cmd_export_schema)
+
+    token = commands.add_parser("token", help="bearer tokens for partner integrations")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    issue = token_commands.add_parser("issue", help="issue a token acting as a user")
+    issue.add_argument("email")
+    issue.add_argument("--days", type=int, default=90)
+    issue.add_argument("--label", default="partner")
+    issue.set_defaults(handler=cmd_token_issue)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        result: int = args.handler(settings, args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return result

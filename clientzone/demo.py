@@ -1,0 +1,238 @@
+"""Deterministic demo data: Spanish-speaking companies in MX, AR and ES.
+
+Ids are derived from stable names (uuid5), so loading twice changes nothing
+and the demo's IDs are the same on every machine.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
+from clientzone.auth.passwords import hash_password
+from clientzone.db import Database
+from clientzone.models.accounts import Account
+from clientzone.models.memberships import Membership, Permission, Role
+from clientzone.models.sessions import AuthSession, SessionKind, create_session
+from clientzone.models.users import Locale, User, user_by_email
+
+DEMO_PASSWORD = "demo-clientzone-2026"  # noqa: S105 (published demo login)
+DEMO_NAMESPACE = uuid.UUID("6f1d3c2a-8b4e-4f5a-9c1d-2e3f4a5b6c7d")
+DEMO_TOKEN_LABEL = "demo"  # noqa: S105
+SINCE = datetime(2019, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def demo_id(name: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, name)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    description: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("ana.garcia@example.com", "owner: MX parent with two linked branches, AR account"),
+    DemoLogin(
+        "luis.perez@example.com", "member: billing-only in MX-100200, support-only in ES-300400"
+    ),
+    DemoLogin("marta.lopez@example.com", "owner: ES account"),
+)
+
+USERS: list[dict[str, Any]] = [
+    {"email": "ana.garcia@example.com", "first_name": "Ana", "last_name": "García"},
+    {"email": "luis.perez@example.com", "first_name": "Luis", "last_name": "Pérez"},
+    {"email": "marta.lopez@example.com", "first_name": "Marta", "last_name": "López"},
+]
+
+MX_ADDRESS = {
+    "street": "Av. Revolución 1450",
+    "neighborhood": "San Ángel",
+    "city": "Álvaro Obregón",
+    "state": "Ciudad de México",
+    "postal_code": "01000",
+    "country": "MX",
+}
+
+ACCOUNTS: list[dict[str, Any]] = [
+    {
+        "number": "MX-100200",
+        "name": "Ferretería La Esperanza",
+        "currency": "MXN",
+        "company_name": "Ferretería La Esperanza S.A. de C.V.",
+        "first_name": "Ana",
+        "last_name": "García",
+        "email": "compras@ferreteria-esperanza.example.com",
+        "phone": "+525555501234",
+        "tax_id": "FES010203ABA",
+        **MX_ADDRESS,
+    },
+    {
+        "number": "MX-100201",
+        "name": "Ferretería La Esperanza – Sucursal Guadalajara",
+        "currency": "MXN",
+        "parent": "MX-100200",
+        "company_name": "Ferretería La Esperanza S.A. de C.V.",
+        "email": "gdl@ferreteria-esperanza.example.com",
+        "phone": "+523336150000",
+        "tax_id": "FES010203ABA",
+        "street": "Av. Chapultepec Sur 480",
+        "neighborhood": "Americana",
+        "city": "Guadalajara",
+        "state": "Jalisco",
+        "postal_code": "44160",
+        "country": "MX",
+    },
+    {
+        "number": "MX-100202",
+        "name": "Ferretería La Esperanza – Sucursal Monterrey",
+        "currency": "MXN",
+        "parent": "MX-100200",
+        "company_name": "Ferretería La Esperanza S.A. de C.V.",
+        "email": "mty@ferreteria-esperanza.example.com",
+        "phone": "+528183400000",
+        "tax_id": "FES010203ABA",
+        "street": "Calzada del Valle 300",
+        "neighborhood": "Del Valle",
+        "city": "San Pedro Garza García",
+        "state": "Nuevo León",
+        "postal_code": "66220",
+        "country": "MX",
+    },
+    {
+        "number": "AR-200300",
+        "name": "Distribuidora Río de la Plata",
+        "currency": "ARS",
+        "company_name": "Distribuidora Río de la Plata S.R.L.",
+        "first_name": "Ana",
+        "last_name": "García",
+        "email": "administracion@rioplata.example.com",
+        "phone": "+541143210000",
+        "tax_id": "30-71234567-1",
+        "street": "Av. Corrientes 1234, piso 5",
+        "neighborhood": "San Nicolás",
+        "city": "Ciudad Autónoma de Buenos Aires",
+        "state": "CABA",
+        "postal_code": "C1043AAZ",
+        "country": "AR",
+    },
+    {
+        "number": "ES-300400",
+        "name": "Construcciones Albaicín",
+        "currency": "EUR",
+        "company_name": "Construcciones Albaicín S.L.",
+        "first_name": "Marta",
+        "last_name": "López",
+        "email": "oficina@albaicin.example.com",
+        "phone": "+34958123456",
+        "tax_id": "B12345674",
+        "street": "Calle Elvira 22",
+        "neighborhood": "Albaicín",
+        "city": "Granada",
+        "state": "Granada",
+        "postal_code": "18010",
+        "country": "ES",
+    },
+]
+
+MEMBERSHIPS: list[tuple[str, str, Role, frozenset[Permission]]] = [
+    ("ana.garcia@example.com", "MX-100200", Role.OWNER, frozenset()),
+    ("ana.garcia@example.com", "AR-200300", Role.OWNER, frozenset()),
+    (
+        "luis.perez@example.com",
+        "MX-100200",
+        Role.MEMBER,
+        frozenset({Permission.INVOICES_VIEW, Permission.INVOICES_PAY}),
+    ),
+    (
+        "luis.perez@example.com",
+        "ES-300400",
+        Role.MEMBER,
+        frozenset({Permission.CASES_VIEW, Permission.CASES_CREATE}),
+    ),
+    ("marta.lopez@example.com", "ES-300400", Role.OWNER, frozenset()),
+]
+
+
+async def _add_missing(session: AsyncSession, row: SQLModel, row_id: uuid.UUID) -> bool:
+    if await session.get(type(row), row_id) is not None:
+        return False
+    session.add(row)
+    return True
+
+
+async def load_demo_data(database: Database) -> int:
+    """Insert what is missing; returns the number of rows added."""
+    password_hash = await hash_password(DEMO_PASSWORD)
+    added = 0
+    async with database.session() as session, session.begin():
+        for index, data in enumerate(USERS):
+            user_id = demo_id("user:" + data["email"])
+            user = User(
+                id=user_id,
+                locale=Locale.ES,
+                password_hash=password_hash,
+                email_verified_at=SINCE,
+                created_at=SINCE + timedelta(days=index),
+                **data,
+            )
+            added += await _add_missing(session, user, user_id)
+        for index, data in enumerate(ACCOUNTS):
+            fields = {k: v for k, v in data.items() if k != "parent"}
+            account_id = demo_id("account:" + data["number"])
+            parent = data.get("parent")
+            account = Account(
+                id=account_id,
+                parent_id=demo_id("account:" + parent) if parent else None,
+                created_at=SINCE + timedelta(days=30 * index),
+                updated_at=SINCE + timedelta(days=30 * index),
+                **fields,
+            )
+            added += await _add_missing(session, account, account_id)
+            await session.flush()
+        for email, number, role, permissions in MEMBERSHIPS:
+            membership_id = demo_id(f"membership:{email}:{number}")
+            membership = Membership(
+                id=membership_id,
+                user_id=demo_id("user:" + email),
+                account_id=demo_id("account:" + number),
+                role=role,
+                permissions=permissions,
+                created_at=SINCE,
+            )
+            added += await _add_missing(session, membership, membership_id)
+    return added
+
+
+async def issue_demo_tokens(database: Database) -> dict[str, str]:
+    """Fresh bearer tokens for the demo logins (older demo tokens are revoked)."""
+    tokens: dict[str, str] = {}
+    async with database.session() as session, session.begin():
+        await session.execute(
+            update(AuthSession)
+            .where(
+                col(AuthSession.label) == DEMO_TOKEN_LABEL,
+                col(AuthSession.revoked_at).is_(None),
+            )
+            .values(revoked_at=datetime.now(UTC))
+        )
+        for login in DEMO_LOGINS:
+            user = await user_by_email(session, login.email)
+            if user is None:
+                continue
+            token, _ = await create_session(
+                session,
+                user_id=user.id,
+                kind=SessionKind.TOKEN,
+                lifetime=timedelta(days=30),
+                label=DEMO_TOKEN_LABEL,
+            )
+            tokens[login.email] = token
+    return tokens

@@ -1,0 +1,85 @@
+"""Domain errors that reach the client as top-level GraphQL errors.
+
+    ClientzoneError                 anything the API reports on purpose
+    ├── Unauthenticated             no valid session or token      UNAUTHENTICATED
+    ├── Forbidden                   a permission is missing        FORBIDDEN
+    ├── NotFound                    missing, or not the viewer's   NOT_FOUND
+    ├── BadUserInput                malformed arguments            BAD_USER_INPUT
+    │   └── InvalidPagination       page size, cursors             BAD_USER_INPUT
+    └── RateLimited                 too many attempts              RATE_LIMITED
+
+Errors a user can fix inside a mutation's input are *not* exceptions: they are
+returned as `userErrors` in the payload. Everything else (bugs, outages) is
+masked as INTERNAL by `clientzone.schema.errors`; the mapping lives only there.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL = "INTERNAL"
+
+
+class ClientzoneError(Exception):
+    code: ErrorCode = ErrorCode.INTERNAL
+    message_key: str = "error.internal"
+
+    def __init__(self, message_key: str | None = None, **params: Any) -> None:
+        self.message_key = message_key or self.message_key
+        self.params = params
+        super().__init__(self.message_key)
+
+    def extensions(self) -> dict[str, Any]:
+        """Extra machine-readable details added to `extensions` beside the code."""
+        return {}
+
+
+class Unauthenticated(ClientzoneError):
+    code = ErrorCode.UNAUTHENTICATED
+    message_key = "error.unauthenticated"
+
+
+class Forbidden(ClientzoneError):
+    code = ErrorCode.FORBIDDEN
+    message_key = "error.forbidden"
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(permission=permission)
+        self.permission = permission
+
+    def extensions(self) -> dict[str, Any]:
+        return {"permission": self.permission}
+
+
+class NotFound(ClientzoneError):
+    code = ErrorCode.NOT_FOUND
+    message_key = "error.not_found"
+
+
+class BadUserInput(ClientzoneError):
+    code = ErrorCode.BAD_USER_INPUT
+    message_key = "error.bad_user_input"
+
+
+class InvalidPagination(BadUserInput):
+    pass
+
+
+class RateLimited(ClientzoneError):
+    code = ErrorCode.RATE_LIMITED
+    message_key = "error.rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(seconds=retry_after)
+        self.retry_after = retry_after
+
+    def extensions(self) -> dict[str, Any]:
+        return {"retryAfter": self.retry_after}

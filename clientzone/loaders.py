@@ -1,0 +1,64 @@
+"""DataLoaders, built fresh for every request.
+
+Every loader has one shape: one `IN (:keys)` query, a dict by key, results in
+key order. The number of statements for a query does not grow with the rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from clientzone.db import RequestDb
+from clientzone.models.accounts import Account, accounts_by_ids
+from clientzone.models.memberships import Grant, grants_for_accounts
+from clientzone.models.users import User, users_by_ids
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def by_key(
+    db: RequestDb,
+    fetch: Callable[[AsyncSession, list[K]], Awaitable[dict[K, V]]],
+) -> DataLoader[K, V | None]:
+    """A loader over `fetch(session, keys) -> {key: value}`; missing keys give None."""
+
+    async def load(keys: list[K]) -> Sequence[V | None]:
+        async with db.read() as session:
+            found = await fetch(session, keys)
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass(frozen=True)
+class Loaders:
+    account_by_id: DataLoader[uuid.UUID, Account | None]
+    user_by_id: DataLoader[uuid.UUID, User | None]
+    # The viewer's grant per account (None: the viewer cannot reach it).
+    grant_by_account: DataLoader[uuid.UUID, Grant | None]
+
+    @classmethod
+    def build(cls, db: RequestDb, viewer_id: uuid.UUID | None) -> Loaders:
+        async def accounts(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
+            return {a.id: a for a in await accounts_by_ids(session, ids)}
+
+        async def users(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:
+            return {u.id: u for u in await users_by_ids(session, ids)}
+
+        async def grants(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Grant]:
+            if viewer_id is None:
+                return {}
+            return await grants_for_accounts(session, user_id=viewer_id, account_ids=ids)
+
+        return cls(
+            account_by_id=by_key(db, accounts),
+            user_by_id=by_key(db, users),
+            grant_by_account=by_key(db, grants),
+        )

@@ -1,0 +1,1 @@
+"""Outgoing email: the outbox, the SMTP sender and the templates (es, en)."""

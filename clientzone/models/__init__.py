@@ -1,0 +1,25 @@
+"""Tables and query helpers, by domain. Nothing here knows about GraphQL.
+
+Every query over account data takes `account_id` as a keyword-only argument,
+so no query can run unscoped. Importing this package registers every table on
+`SQLModel.metadata` (migrations compare against it).
+"""
+
+from clientzone.models.accounts import Account, AccountStatus
+from clientzone.models.memberships import Grant, Membership, Permission, Role
+from clientzone.models.sessions import AuthSession, SessionKind
+from clientzone.models.users import Locale, User, UserStatus
+
+__all__ = [
+    "Account",
+    "AccountStatus",
+    "AuthSession",
+    "Grant",
+    "Locale",
+    "Membership",
+    "Permission",
+    "Role",
+    "SessionKind",
+    "User",
+    "UserStatus",
+]

@@ -1,0 +1,60 @@
+"""Customer accounts: the customer number, profile columns and linked accounts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from clientzone.models.users import Locale
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    CLOSED = "CLOSED"
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "accounts"
+    # Linked accounts are listed by customer number: one index walk per page.
+    __table_args__ = (Index("ix_accounts_parent_id_number", "parent_id", "number"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    number: str = Field(sa_type=String(32), unique=True)
+    name: str = Field(sa_type=String(200))
+    status: AccountStatus = Field(default=AccountStatus.ACTIVE, sa_type=StrEnumType(AccountStatus))
+    currency: str = Field(sa_type=String(3))
+    parent_id: uuid.UUID | None = Field(
+        default=None, foreign_key="accounts.id", ondelete="RESTRICT"
+    )
+
+    company_name: str | None = Field(default=None, sa_type=String(200))
+    first_name: str | None = Field(default=None, sa_type=String(100))
+    last_name: str | None = Field(default=None, sa_type=String(100))
+    email: str | None = Field(default=None, sa_type=String(254))
+    phone: str | None = Field(default=None, sa_type=String(32))
+    mobile_phone: str | None = Field(default=None, sa_type=String(32))
+    street: str | None = Field(default=None, sa_type=String(200))
+    neighborhood: str | None = Field(default=None, sa_type=String(120))
+    city: str | None = Field(default=None, sa_type=String(120))
+    state: str | None = Field(default=None, sa_type=String(120))
+    postal_code: str | None = Field(default=None, sa_type=String(20))
+    country: str | None = Field(default=None, sa_type=String(2))
+    tax_id: str | None = Field(default=None, sa_type=String(32))
+    security_pin_hash: str | None = Field(default=None, sa_type=String(255))
+    locale: Locale = Field(default=Locale.ES, sa_type=StrEnumType(Locale))
+
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+async def accounts_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Account]:
+    result = await session.execute(select(Account).where(col(Account.id).in_(ids)))
+    return list(result.scalars())

@@ -1,0 +1,231 @@
+"""Who reaches which account, with which role and permissions.
+
+A membership joins a user to an account as OWNER (every permission, implied)
+or MEMBER (an explicit permission set). The owner of a parent account also
+reaches its linked accounts as OWNER: those grants are *inherited*, derived
+by query rather than stored, so linking or unlinking an account takes effect
+at once. Linking is one level deep.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Select,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel, col
+
+from clientzone.models.accounts import Account
+from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
+
+
+class Role(StrEnum):
+    OWNER = "OWNER"
+    MEMBER = "MEMBER"
+
+
+class Permission(StrEnum):
+    PROFILE_EDIT = "PROFILE_EDIT"
+    CONTACTS_MANAGE = "CONTACTS_MANAGE"
+    USERS_MANAGE = "USERS_MANAGE"
+    INVOICES_VIEW = "INVOICES_VIEW"
+    INVOICES_PAY = "INVOICES_PAY"
+    ORDERS_VIEW = "ORDERS_VIEW"
+    ORDERS_CREATE = "ORDERS_CREATE"
+    SERVICES_VIEW = "SERVICES_VIEW"
+    SERVICES_MANAGE = "SERVICES_MANAGE"
+    CASES_VIEW = "CASES_VIEW"
+    CASES_CREATE = "CASES_CREATE"
+    EMAILS_VIEW = "EMAILS_VIEW"
+    ACTIVITY_VIEW = "ACTIVITY_VIEW"
+
+
+ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)
+
+
+class PermissionSet(TypeDecorator[frozenset[Permission]]):
+    """A set of permissions stored as sorted comma-separated names."""
+
+    impl = String(400)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: Iterable[Permission] | None, dialect: Dialect
+    ) -> str | None:
+        if value is None:
+            return None
+        return ",".join(sorted(Permission(p).value for p in value))
+
+    def process_result_value(
+        self, value: str | None, dialect: Dialect
+    ) -> frozenset[Permission] | None:
+        if value is None:
+            return None
+        return frozenset(Permission(p) for p in value.split(",") if p)
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "account_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", index=True, ondelete="CASCADE")
+    role: Role = Field(sa_type=StrEnumType(Role))
+    permissions: frozenset[Permission] = Field(default=frozenset(), sa_type=PermissionSet)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one user may do in one account, direct or inherited from a parent."""
+
+    account_id: uuid.UUID
+    account_number: str
+    role: Role
+    permissions: frozenset[Permission]
+    inherited: bool
+
+    @classmethod
+    def from_row(cls, row: Any) -> Grant:
+        role = Role(row.role)
+        return cls(
+            account_id=row.account_id,
+            account_number=row.account_number,
+            role=role,
+            permissions=ALL_PERMISSIONS if role is Role.OWNER else row.permissions or frozenset(),
+            inherited=bool(row.inherited),
+        )
+
+
+def _effective_memberships(
+    user_id: uuid.UUID, account_ids: Sequence[uuid.UUID] | None = None
+) -> Subquery:
+    """Direct memberships plus the linked accounts of accounts the user owns,
+    limited to `account_ids` when given (inside each branch, so an owner of
+    thousands of linked accounts does not cost thousands of rows per check).
+
+    The union takes its column types from the first select, so rows come back
+    with `role` as a Role and `permissions` as a frozenset (or None).
+    """
+    m = Membership.__table__.c  # type: ignore[attr-defined]
+    a = Account.__table__.c  # type: ignore[attr-defined]
+    owned = select(m.account_id).where(m.user_id == user_id, m.role == Role.OWNER.value)
+    direct = (
+        select(
+            a.number.label("account_number"),
+            m.account_id.label("account_id"),
+            m.role.label("role"),
+            m.permissions.label("permissions"),
+            literal(False, Boolean).label("inherited"),
+        )
+        .join(Account, a.id == m.account_id)
+        .where(
+            m.user_id == user_id,
+            # A plain membership in a child of an owned account is superseded
+            # by the inherited ownership below.
+            not_(and_(m.role == Role.MEMBER.value, a.parent_id.in_(owned))),
+        )
+    )
+    inherited = select(
+        a.number.label("account_number"),
+        a.id.label("account_id"),
+        literal(Role.OWNER.value, String).label("role"),
+        null().label("permissions"),
+        literal(True, Boolean).label("inherited"),
+    ).where(a.parent_id.in_(owned), not_(a.id.in_(owned)))
+    if account_ids is not None:
+        direct = direct.where(m.account_id.in_(account_ids))
+        inherited = inherited.where(a.id.in_(account_ids))
+    return union_all(direct, inherited).subquery("effective_memberships")
+
+
+async def memberships_page(
+    session: AsyncSession, *, user_id: uuid.UUID, page: PageRequest
+) -> Page[Grant]:
+    effective = _effective_memberships(user_id)
+    statement = select(effective)
+    result = await fetch_page(
+        session,
+        statement,
+        sort=SortKey(columns=[effective.c.account_number]),
+        page=page,
+        key_of=lambda row: (row.account_number,),
+        scalars=False,
+    )
+    grants = [Grant.from_row(row) for row in result.rows]
+    return Page(grants, result.keys, result.has_next_page, result.has_previous_page)
+
+
+async def count_memberships(session: AsyncSession, *, user_id: uuid.UUID) -> int:
+    effective = _effective_memberships(user_id)
+    return int((await session.execute(select(func.count()).select_from(effective))).scalar_one())
+
+
+async def grants_for_accounts(
+    session: AsyncSession, *, user_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Grant]:
+    statement = select(_effective_memberships(user_id, account_ids))
+    return {(g := Grant.from_row(row)).account_id: g for row in (await session.execute(statement))}
+
+
+def _reachable_children(account_id: uuid.UUID, user_id: uuid.UUID) -> Select[Any]:
+    """Every child for the parent's owner; otherwise the children with a membership.
+
+    Written as two EXISTS so that the database walks the (parent_id, number)
+    index in order and stops after one page, however many children there are.
+    """
+    m = Membership.__table__.c  # type: ignore[attr-defined]
+    owns_parent = (
+        select(m.id)
+        .where(m.user_id == user_id, m.account_id == account_id, m.role == Role.OWNER.value)
+        .exists()
+    )
+    member_of_child = (
+        select(m.id).where(m.user_id == user_id, m.account_id == col(Account.id)).exists()
+    )
+    return select(Account).where(
+        col(Account.parent_id) == account_id, or_(owns_parent, member_of_child)
+    )
+
+
+async def linked_accounts_page(
+    session: AsyncSession, *, account_id: uuid.UUID, user_id: uuid.UUID, page: PageRequest
+) -> Page[Account]:
+    """Linked accounts of `account_id` that `user_id` reaches, by customer number."""
+    return await fetch_page(
+        session,
+        _reachable_children(account_id, user_id),
+        sort=SortKey(columns=[col(Account.number)]),
+        page=page,
+        key_of=lambda a: (a.number,),
+    )
+
+
+async def count_linked_accounts(
+    session: AsyncSession, *, account_id: uuid.UUID, user_id: uuid.UUID
+) -> int:
+    children = _reachable_children(account_id, user_id).subquery()
+    return int((await session.execute(select(func.count()).select_from(children))).scalar_one())

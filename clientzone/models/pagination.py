@@ -1,0 +1,98 @@
+"""Keyset pagination over any ordered select (no OFFSET, ever).
+
+A page is asked for with `first`/`after` (forwards) or `last`/`before`
+(backwards). The position is the tuple of sort-key values of a row, so the
+database seeks straight to it through the index: page 10,000 costs what page 1
+costs. Encoding positions as opaque cursors is the API layer's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+R = TypeVar("R")
+Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """The columns that order a list, the last one unique. `descending` applies to all."""
+
+    columns: Sequence[Any]  # columns or mapped attributes
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int | None = None
+    after: Key | None = None
+    last: int | None = None
+    before: Key | None = None
+
+    @property
+    def backwards(self) -> bool:
+        return self.last is not None and self.first is None
+
+    @property
+    def size(self) -> int:
+        size = self.last if self.backwards else self.first
+        assert size is not None
+        return size
+
+
+@dataclass(frozen=True)
+class Page(Generic[R]):
+    rows: list[R]
+    keys: list[Key]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _beyond(sort: SortKey, key: Key, *, forwards: bool) -> ColumnElement[bool]:
+    """Rows strictly after `key` in the direction of travel."""
+    ascending = forwards != sort.descending
+    columns = list(sort.columns)
+    if len(columns) == 1:
+        column: ColumnElement[Any] = columns[0]
+        beyond: ColumnElement[bool] = column > key[0] if ascending else column < key[0]
+        return beyond
+    row, value = tuple_(*columns), tuple_(*key)
+    return row > value if ascending else row < value
+
+
+def _order(sort: SortKey, *, forwards: bool) -> list[Any]:
+    ascending = forwards != sort.descending
+    return [column.asc() if ascending else column.desc() for column in sort.columns]
+
+
+async def fetch_page(
+    session: AsyncSession,
+    statement: Select[Any],
+    *,
+    sort: SortKey,
+    page: PageRequest,
+    key_of: Callable[[Any], Key],
+    scalars: bool = True,
+) -> Page[Any]:
+    """Run `statement` for one page; `key_of(row)` gives a row's sort-key values."""
+    forwards = not page.backwards
+    if page.after is not None:
+        statement = statement.where(_beyond(sort, page.after, forwards=True))
+    if page.before is not None:
+        statement = statement.where(_beyond(sort, page.before, forwards=False))
+    statement = statement.order_by(*_order(sort, forwards=forwards)).limit(page.size + 1)
+    result = await session.execute(statement)
+    rows: list[Any] = list(result.scalars().all() if scalars else result.all())
+    more = len(rows) > page.size
+    rows = rows[: page.size]
+    if not forwards:
+        rows.reverse()
+    keys = [key_of(row) for row in rows]
+    if forwards:
+        return Page(rows, keys, has_next_page=more, has_previous_page=page.after is not None)
+    return Page(rows, keys, has_next_page=page.before is not None, has_previous_page=more)

@@ -1,0 +1,48 @@
+"""Accounts the viewer reaches: by id, the active one, parents and linked accounts."""
+
+from __future__ import annotations
+
+from clientzone.auth.access import active_grant, reachable_account
+from clientzone.auth.context import Context
+from clientzone.errors import NotFound
+from clientzone.ids import decode_id_of
+from clientzone.models.accounts import Account
+from clientzone.models.memberships import Grant, count_linked_accounts, linked_accounts_page
+from clientzone.models.pagination import Page, PageRequest
+
+
+async def account(ctx: Context, global_id: str | None) -> tuple[Account, Grant] | None:
+    """The account with that ID, or the active account when no ID is given."""
+    if global_id is None:
+        grant = await active_grant(ctx)
+        return None if grant is None else await reachable_account(ctx, grant.account_id)
+    account_id = decode_id_of("Account", global_id)
+    if account_id is None:
+        raise NotFound
+    return await reachable_account(ctx, account_id)
+
+
+async def parent(ctx: Context, child: Account) -> Account | None:
+    """The parent account, when the viewer reaches it too."""
+    if child.parent_id is None or await ctx.loaders.grant_by_account.load(child.parent_id) is None:
+        return None
+    return await ctx.loaders.account_by_id.load(child.parent_id)
+
+
+async def linked_accounts(
+    ctx: Context, parent_account: Account, page: PageRequest
+) -> Page[Account]:
+    """Linked accounts the viewer reaches (all of them for the parent's owner)."""
+    assert ctx.viewer is not None
+    async with ctx.db.read() as session:
+        return await linked_accounts_page(
+            session, account_id=parent_account.id, user_id=ctx.viewer.user.id, page=page
+        )
+
+
+async def linked_accounts_count(ctx: Context, parent_account: Account) -> int:
+    assert ctx.viewer is not None
+    async with ctx.db.read() as session:
+        return await count_linked_accounts(
+            session, account_id=parent_account.id, user_id=ctx.viewer.user.id
+        )

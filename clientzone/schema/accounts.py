@@ -1,0 +1,109 @@
+"""Customer accounts as the portal shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from clientzone.ids import encode_global_id
+from clientzone.models import accounts as models
+from clientzone.resolvers import accounts as resolvers
+from clientzone.schema.enums import AccountStatus, Locale
+from clientzone.schema.info import Info
+from clientzone.schema.node import Node
+from clientzone.schema.pagination import Connection, page_request
+
+
+@strawberry.type(description="A postal address.")
+class Address:
+    street: str | None
+    neighborhood: str | None = strawberry.field(description="Colonia, barrio.")
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    country: str | None = strawberry.field(description="ISO 3166-1 alpha-2 code.")
+
+
+@strawberry.type(description="Who the customer is and how to reach them.")
+class AccountProfile:
+    company_name: str | None
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    mobile_phone: str | None
+    address: Address
+    tax_id: str | None = strawberry.field(description="RFC, CUIT, NIF... as registered.")
+    has_security_pin: bool
+    locale: Locale
+
+    @classmethod
+    def from_row(cls, row: models.Account) -> AccountProfile:
+        return cls(
+            company_name=row.company_name,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            email=row.email,
+            phone=row.phone,
+            mobile_phone=row.mobile_phone,
+            address=Address(
+                street=row.street,
+                neighborhood=row.neighborhood,
+                city=row.city,
+                state=row.state,
+                postal_code=row.postal_code,
+                country=row.country,
+            ),
+            tax_id=row.tax_id,
+            has_security_pin=row.security_pin_hash is not None,
+            locale=row.locale,
+        )
+
+
+@strawberry.type(description="A customer account.")
+class Account(Node):
+    number: str = strawberry.field(description="Customer number.")
+    name: str
+    status: AccountStatus
+    currency: str = strawberry.field(description="ISO 4217 code of the account's currency.")
+    created_at: datetime
+    profile: AccountProfile
+    row: strawberry.Private[models.Account]
+
+    @classmethod
+    def from_row(cls, row: models.Account) -> Account:
+        return cls(
+            id=strawberry.ID(encode_global_id("Account", row.id)),
+            number=row.number,
+            name=row.name,
+            status=row.status,
+            currency=row.currency,
+            created_at=row.created_at,
+            profile=AccountProfile.from_row(row),
+            row=row,
+        )
+
+    @strawberry.field(description="The account this one is linked under, when you reach it.")
+    async def parent(self, info: Info) -> Account | None:
+        found = await resolvers.parent(info.context, self.row)
+        return Account.from_row(found) if found else None
+
+    @strawberry.field(description="Accounts linked under this one that you reach.")
+    async def linked_accounts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Account]:
+        ctx = info.context
+        page = await resolvers.linked_accounts(
+            ctx, self.row, page_request(first, after, last, before)
+        )
+        return Connection.from_page(
+            page,
+            [Account.from_row(row) for row in page.rows],
+            lambda: resolvers.linked_accounts_count(ctx, self.row),
+        )

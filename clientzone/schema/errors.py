@@ -1,0 +1,106 @@
+"""The one place where errors become GraphQL errors.
+
+- A `ClientzoneError` keeps its code, gets its message in the request's locale
+  and any extra details (`permission`, `retryAfter`) in `extensions`.
+- An error without a path is about the request itself (syntax, validation,
+  variables, limits): BAD_USER_INPUT with graphql-core's message.
+- Anything else is unexpected: logged with its stack trace and the request id,
+  and sent as INTERNAL with only that request id.
+
+Mutations report what the user can fix as `userErrors`; see `UserError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from clientzone.errors import ClientzoneError, ErrorCode
+from clientzone.i18n import DEFAULT_LOCALE, translate
+from clientzone.models.users import Locale
+
+logger = logging.getLogger("clientzone.graphql")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    if isinstance(original, ClientzoneError):
+        return False
+    return error.path is not None and original is not None
+
+
+def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
+    request_id = getattr(execution_context and execution_context.context, "request_id", "-")
+    for error in errors:
+        if is_unexpected(error):
+            original = error.original_error
+            logger.error(
+                "unexpected error in %s (request %s)",
+                ".".join(str(p) for p in error.path or []),
+                request_id,
+                exc_info=(type(original), original, original.__traceback__) if original else None,
+                extra={"request_id": request_id},
+            )
+
+
+def shape_error(error: GraphQLError, *, locale: Locale, request_id: str) -> GraphQLError:
+    """The error as the client sees it; an error already shaped is returned as is."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    original = error.original_error
+    extensions: dict[str, Any]
+    if isinstance(original, ClientzoneError):
+        message = translate(original.message_key, locale, **original.params)
+        extensions = {"code": original.code.value, **original.extensions()}
+    elif not is_unexpected(error):
+        message = error.message
+        extensions = {"code": ErrorCode.BAD_USER_INPUT.value}
+    else:
+        message = translate("error.internal", locale, request_id=request_id)
+        extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
+        original = None
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=extensions,
+    )
+
+
+def shape_errors(errors: list[GraphQLError], context: Any) -> list[GraphQLError]:
+    """`shape_error` for every error, with the locale and request id of `context`."""
+    locale = getattr(context, "locale", DEFAULT_LOCALE)
+    request_id = getattr(context, "request_id", "-")
+    return [shape_error(e, locale=locale, request_id=request_id) for e in errors]
+
+
+class ErrorShaping(SchemaExtension):
+    """Shapes the errors of an operation's result (HTTP and WebSocket alike).
+
+    Errors raised by another extension before execution (a cached parse that
+    fails) escape this hook; the HTTP view shapes those with `shape_errors`.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = shape_errors(result.errors, self.execution_context.context)
+
+
+@strawberry.interface(description="Something in a mutation's input that the user can fix.")
+class UserError:
+    field: str | None = strawberry.field(
+        description="Path of the input field, dotted and camelCase (e.g. `address.postalCode`); "
+        "null when the error is about the input as a whole."
+    )
+    message: str = strawberry.field(description="Localized (es, en) text for the user.")

@@ -1,0 +1,75 @@
+"""The signed-in person's view: who they are and which accounts they reach."""
+
+from __future__ import annotations
+
+import strawberry
+
+from clientzone.models import memberships as models
+from clientzone.resolvers import accounts as account_resolvers
+from clientzone.resolvers import viewer as resolvers
+from clientzone.schema.accounts import Account
+from clientzone.schema.enums import Permission, Role
+from clientzone.schema.info import Info
+from clientzone.schema.pagination import Connection, page_request
+from clientzone.schema.users import User
+
+
+@strawberry.type(description="Your access to one account.")
+class Membership:
+    role: Role
+    permissions: list[Permission] = strawberry.field(
+        description="Every permission for an OWNER; the granted set for a MEMBER."
+    )
+    inherited: bool = strawberry.field(
+        description="True when reached as owner of the parent account, not by a membership."
+    )
+    grant: strawberry.Private[models.Grant]
+
+    @classmethod
+    def from_grant(cls, grant: models.Grant) -> Membership:
+        return cls(
+            role=grant.role,
+            permissions=sorted(grant.permissions),
+            inherited=grant.inherited,
+            grant=grant,
+        )
+
+    @strawberry.field
+    async def account(self, info: Info) -> Account:
+        row = await info.context.loaders.account_by_id.load(self.grant.account_id)
+        assert row is not None, "a grant always names an existing account"
+        return Account.from_row(row)
+
+
+@strawberry.type(description="The signed-in person.")
+class Viewer:
+    user: User
+
+    @strawberry.field(description="Accounts you reach, by customer number.")
+    async def memberships(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Membership]:
+        ctx = info.context
+        page = await resolvers.memberships(ctx, page_request(first, after, last, before))
+        return Connection.from_page(
+            page,
+            [Membership.from_grant(grant) for grant in page.rows],
+            lambda: resolvers.memberships_count(ctx),
+        )
+
+    @strawberry.field(
+        description="The account requests act on: the X-Account-Id header, else your last "
+        "choice, else your first account."
+    )
+    async def active_account(self, info: Info) -> Account | None:
+        found = await account_resolvers.account(info.context, None)
+        return Account.from_row(found[0]) if found else None
+
+    @strawberry.field(description="Your permissions on the active account.")
+    async def permissions(self, info: Info) -> list[Permission]:
+        return await resolvers.active_permissions(info.context)

@@ -1,0 +1,173 @@
+"""Fixtures: a fresh database per run (SQLite, or PostgreSQL when TEST_DATABASE_URL
+is set), migrated with Alembic, emptied after every test; an in-process app and
+role-named GraphQL clients over HTTP."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from clientzone.app import create_app
+from clientzone.config import Settings, normalize_database_url
+from clientzone.db import Database, StatementCounter
+from clientzone.migrate import upgrade
+from clientzone.models.accounts import Account
+from clientzone.models.memberships import Permission, Role
+from clientzone.models.users import User
+from tests.helpers import (
+    GraphQLClient,
+    http_client,
+    issue_token,
+    make_account,
+    make_membership,
+    make_user,
+)
+
+
+def _admin_dsn(url: str) -> str:
+    return (
+        make_url(normalize_database_url(url))
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        path: Path = tmp_path_factory.mktemp("db") / "clientzone.db"
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"clientzone_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_admin_dsn(server))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield normalize_database_url(
+        make_url(normalize_database_url(server))
+        .set(database=name)
+        .render_as_string(hide_password=False)
+    )
+    admin = await asyncpg.connect(_admin_dsn(server))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url, pool_size=5)
+    await upgrade(db)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test starts from migrated, empty tables."""
+    yield
+    if "database" not in request.fixturenames:
+        return
+    db: Database = request.getfixturevalue("database")
+    tables = SQLModel.metadata.sorted_tables
+    async with db.engine.begin() as connection:
+        if db.is_sqlite:
+            for table in reversed(tables):
+                for fk in table.foreign_keys:
+                    if fk.column.table is table:
+                        await connection.execute(table.update().values({fk.parent.name: None}))
+                await connection.execute(table.delete())
+        else:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            await connection.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        cors_origins=["https://portal.example.com"],
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
+    return create_app(settings, database)
+
+
+@pytest.fixture
+async def anonymous(app) -> AsyncIterator[GraphQLClient]:  # type: ignore[no-untyped-def]
+    async with http_client(app) as client:
+        yield GraphQLClient(client)
+
+
+@pytest.fixture
+def sql_statements(database: Database) -> Callable[[], AbstractContextManager[StatementCounter]]:
+    """`with sql_statements() as counted:` ... `counted.count`."""
+    return database.count_statements
+
+
+@dataclass
+class Portal:
+    """A small world: an owner with a parent account, two linked accounts and a
+    second account; a member with a limited set; a stranger with their own."""
+
+    owner: GraphQLClient
+    member: GraphQLClient
+    stranger: GraphQLClient
+    anonymous: GraphQLClient
+    owner_user: User
+    member_user: User
+    parent: Account
+    linked: list[Account]
+    other: Account
+    foreign: Account
+
+
+@pytest.fixture
+async def portal(app: Any, database: Database) -> AsyncIterator[Portal]:
+    ana = await make_user(database, "ana@example.com", first_name="Ana", last_name="García")
+    luis = await make_user(database, "luis@example.com", first_name="Luis", last_name="Pérez")
+    eve = await make_user(database, "eve@example.com", first_name="Eve", last_name="Extraña")
+    parent = await make_account(database, number="MX-1000", name="Ferretería La Esperanza")
+    linked = [
+        await make_account(database, number=f"MX-100{i}", name=f"Sucursal {i}", parent=parent)
+        for i in (1, 2)
+    ]
+    other = await make_account(database, number="AR-2000", name="Río de la Plata", currency="ARS")
+    foreign = await make_account(database, number="ES-3000", name="Albaicín", currency="EUR")
+    await make_membership(database, ana, parent)
+    await make_membership(database, ana, other)
+    await make_membership(
+        database, luis, parent, Role.MEMBER, [Permission.INVOICES_VIEW, Permission.INVOICES_PAY]
+    )
+    await make_membership(database, eve, foreign)
+    tokens = [await issue_token(database, user) for user in (ana, luis, eve)]
+    async with http_client(app) as http:
+        yield Portal(
+            owner=GraphQLClient(http, tokens[0]),
+            member=GraphQLClient(http, tokens[1]),
+            stranger=GraphQLClient(http, tokens[2]),
+            anonymous=GraphQLClient(http),
+            owner_user=ana,
+            member_user=luis,
+            parent=parent,
+            linked=linked,
+            other=other,
+            foreign=foreign,
+        )

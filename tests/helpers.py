@@ -1,0 +1,152 @@
+"""Test helpers: a GraphQL client over HTTP and builders for rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp
+
+from clientzone.db import Database
+from clientzone.ids import encode_global_id
+from clientzone.models.accounts import Account
+from clientzone.models.memberships import Membership, Permission, Role
+from clientzone.models.sessions import SessionKind, create_session
+from clientzone.models.users import User, normalize_email
+
+BASE_URL = "http://clientzone.test"
+
+
+@asynccontextmanager
+async def http_client(app: ASGIApp, **kwargs: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, **kwargs) as client:
+        yield client
+
+
+class GraphQLClient:
+    """Posts GraphQL documents as a portal front end would."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
+        self.http = http
+        self.token = token
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return {**headers, **(extra or {})}
+
+    async def post(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return await self.http.post(
+            "/graphql",
+            json={"query": document, "variables": variables or {}},
+            headers=self.headers(headers),
+        )
+
+    async def execute(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = await self.post(document, variables, headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The `data` of a response that must have no errors."""
+        body = await self.execute(document, variables, headers)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def error_codes(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> list[str]:
+        body = await self.execute(document, variables, headers)
+        return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+def gid(type_name: str, row_id: uuid.UUID) -> str:
+    return encode_global_id(type_name, row_id)
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+async def make_user(
+    database: Database,
+    email: str | None = None,
+    *,
+    first_name: str = "Ana",
+    last_name: str = "García",
+) -> User:
+    user = User(
+        email=normalize_email(email or f"user{next(_counter)}@example.com"),
+        first_name=first_name,
+        last_name=last_name,
+    )
+    async with database.session() as session, session.begin():
+        session.add(user)
+    return user
+
+
+async def make_account(
+    database: Database,
+    *,
+    number: str | None = None,
+    name: str = "Ferretería La Esperanza",
+    currency: str = "MXN",
+    parent: Account | None = None,
+    **profile: Any,
+) -> Account:
+    account = Account(
+        number=number or f"T-{next(_counter):06d}",
+        name=name,
+        currency=currency,
+        parent_id=parent.id if parent else None,
+        **profile,
+    )
+    async with database.session() as session, session.begin():
+        session.add(account)
+    return account
+
+
+async def make_membership(
+    database: Database,
+    user: User,
+    account: Account,
+    role: Role = Role.OWNER,
+    permissions: Iterable[Permission] = (),
+) -> Membership:
+    membership = Membership(
+        user_id=user.id, account_id=account.id, role=role, permissions=frozenset(permissions)
+    )
+    async with database.session() as session, session.begin():
+        session.add(membership)
+    return membership
+
+
+async def issue_token(database: Database, user: User, *, days: int = 1) -> str:
+    async with database.session() as session, session.begin():
+        token, _ = await create_session(
+            session, user_id=user.id, kind=SessionKind.TOKEN, lifetime=timedelta(days=days)
+        )
+    return token

@@ -1,0 +1,155 @@
+"""Accounts, memberships, linked accounts and the active account."""
+
+from __future__ import annotations
+
+from tests.conftest import Portal
+from tests.helpers import gid
+
+MEMBERSHIPS = """
+{
+  viewer {
+    memberships {
+      totalCount
+      nodes { role inherited permissions account { number parent { number } } }
+    }
+  }
+}
+"""
+ACTIVE = "{ viewer { activeAccount { number } permissions } account { number } }"
+PROFILE = """
+{
+  account {
+    number name status currency createdAt
+    profile {
+      companyName email phone taxId hasSecurityPin locale
+      address { street neighborhood city state postalCode country }
+    }
+  }
+}
+"""
+LINKED = "query L($id: ID) { account(id: $id) { linkedAccounts { totalCount nodes { number } } } }"
+
+
+async def test_owner_reaches_linked_accounts_of_an_owned_parent_as_inherited_owner(
+    portal: Portal,
+) -> None:
+    data = await portal.owner.data(MEMBERSHIPS)
+    memberships = data["viewer"]["memberships"]
+    assert memberships["totalCount"] == 4
+    summary = [
+        (
+            m["account"]["number"],
+            m["role"],
+            m["inherited"],
+            (m["account"]["parent"] or {}).get("number"),
+        )
+        for m in memberships["nodes"]
+    ]
+    assert summary == [
+        ("AR-2000", "OWNER", False, None),
+        ("MX-1000", "OWNER", False, None),
+        ("MX-1001", "OWNER", True, "MX-1000"),
+        ("MX-1002", "OWNER", True, "MX-1000"),
+    ]
+    assert len(memberships["nodes"][0]["permissions"]) == 13
+
+
+async def test_a_member_sees_only_the_granted_account_and_permissions(portal: Portal) -> None:
+    data = await portal.member.data(MEMBERSHIPS)
+    assert data["viewer"]["memberships"]["nodes"] == [
+        {
+            "role": "MEMBER",
+            "inherited": False,
+            "permissions": ["INVOICES_PAY", "INVOICES_VIEW"],
+            "account": {"number": "MX-1000", "parent": None},
+        }
+    ]
+    linked = await portal.member.data(LINKED)
+    assert linked["account"]["linkedAccounts"] == {"totalCount": 0, "nodes": []}
+    child = await portal.member.execute(LINKED, {"id": gid("Account", portal.linked[0].id)})
+    assert child["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_parent_is_null_when_the_viewer_does_not_reach_it(
+    portal: Portal, database: object
+) -> None:
+    from clientzone.models.memberships import Role
+    from tests.helpers import make_membership
+
+    await make_membership(database, portal.member_user, portal.linked[1], Role.OWNER)  # type: ignore[arg-type]
+    data = await portal.member.data(
+        "query A($id: ID) { account(id: $id) { number parent { number } } }",
+        {"id": gid("Account", portal.linked[1].id)},
+    )
+    assert data["account"] == {"number": "MX-1002", "parent": None}
+
+
+async def test_active_account_defaults_to_the_first_membership(portal: Portal) -> None:
+    data = await portal.owner.data(ACTIVE)
+    assert data["viewer"]["activeAccount"] == {"number": "AR-2000"}
+    assert data["account"] == {"number": "AR-2000"}
+    member = await portal.member.data(ACTIVE)
+    assert member["viewer"]["permissions"] == ["INVOICES_PAY", "INVOICES_VIEW"]
+
+
+async def test_active_account_comes_from_the_x_account_id_header(portal: Portal) -> None:
+    header = {"X-Account-Id": gid("Account", portal.linked[0].id)}
+    data = await portal.owner.data(ACTIVE, headers=header)
+    assert data["viewer"]["activeAccount"] == {"number": "MX-1001"}
+    assert data["account"] == {"number": "MX-1001"}
+
+
+async def test_a_header_naming_an_unreachable_account_is_not_found(portal: Portal) -> None:
+    for value in (gid("Account", portal.foreign.id), "garbage"):
+        body = await portal.owner.execute(ACTIVE, headers={"X-Account-Id": value})
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"NOT_FOUND"}
+
+
+async def test_profile_fields(portal: Portal, database: object) -> None:
+    from tests.helpers import make_account, make_membership, make_user
+
+    user = await make_user(database, "owner@example.com")  # type: ignore[arg-type]
+    account = await make_account(
+        database,  # type: ignore[arg-type]
+        number="MX-9000",
+        name="Tlapalería Don Pepe",
+        company_name="Tlapalería Don Pepe S.A. de C.V.",
+        email="pepe@example.com",
+        phone="+525512345678",
+        tax_id="TDP010101AB1",
+        street="Calle 5 de Mayo 12",
+        neighborhood="Centro",
+        city="Puebla",
+        state="Puebla",
+        postal_code="72000",
+        country="MX",
+    )
+    await make_membership(database, user, account)  # type: ignore[arg-type]
+    portal.anonymous.token = await _token(database, user)
+    data = await portal.anonymous.data(PROFILE)
+    account_data = data["account"]
+    assert account_data["status"] == "ACTIVE"
+    assert account_data["currency"] == "MXN"
+    assert account_data["createdAt"].endswith("+00:00")
+    assert account_data["profile"] == {
+        "companyName": "Tlapalería Don Pepe S.A. de C.V.",
+        "email": "pepe@example.com",
+        "phone": "+525512345678",
+        "taxId": "TDP010101AB1",
+        "hasSecurityPin": False,
+        "locale": "ES",
+        "address": {
+            "street": "Calle 5 de Mayo 12",
+            "neighborhood": "Centro",
+            "city": "Puebla",
+            "state": "Puebla",
+            "postalCode": "72000",
+            "country": "MX",
+        },
+    }
+
+
+async def _token(database: object, user: object) -> str:
+    from tests.helpers import issue_token
+
+    return await issue_token(database, user)  # type: ignore[arg-type]

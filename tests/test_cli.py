@@ -1,0 +1,87 @@
+"""The clientzone command: demo data, schema export, tokens."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from clientzone.schema import build_schema
+from tests.helpers import GraphQLClient, http_client
+
+
+def run_cli(
+    *args: str, database_url: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "clientzone", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+async def test_demo_loads_once_and_its_logins_work(database_url: str, app: object) -> None:
+    first = run_cli("demo", "--no-serve", database_url=database_url)
+    second = run_cli("demo", "--no-serve", database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    added = int(re.search(r"\((\d+) rows added\)", first.stdout).group(1))  # type: ignore[union-attr]
+    assert added >= 10
+    assert "(0 rows added)" in second.stdout
+    assert "ana.garcia@example.com" in second.stdout
+    assert "demo-clientzone-2026" in second.stdout
+    tokens = re.findall(r"Bearer (\S+)", second.stdout)
+    async with http_client(app) as http:  # type: ignore[arg-type]
+        ana = GraphQLClient(http, tokens[0])
+        data = await ana.data(
+            "{ viewer { user { email } memberships { totalCount nodes { inherited "
+            "account { number currency parent { number } } } } } }"
+        )
+        stale = GraphQLClient(http, re.findall(r"Bearer (\S+)", first.stdout)[0])
+        assert await stale.data("{ viewer { user { email } } }") == {"viewer": None}
+    assert data["viewer"]["user"]["email"] == "ana.garcia@example.com"
+    memberships = data["viewer"]["memberships"]["nodes"]
+    assert {m["account"]["currency"] for m in memberships} == {"MXN", "ARS"}
+    assert sum(m["inherited"] for m in memberships) == 2
+
+
+def test_export_schema_prints_the_sdl(database_url: str, tmp_path: Path) -> None:
+    printed = run_cli("export-schema", database_url=database_url)
+    written = run_cli("export-schema", "-o", str(tmp_path / "s.graphql"), database_url=database_url)
+    assert printed.returncode == written.returncode == 0
+    assert printed.stdout == build_schema().as_str() + "\n"
+    assert (tmp_path / "s.graphql").read_text() == printed.stdout
+
+
+async def test_token_issue_gives_a_working_bearer_token(database_url: str, app: object) -> None:
+    from tests.helpers import make_user
+
+    database = app.state.database  # type: ignore[attr-defined]
+    await make_user(database, "partner@example.com")
+    issued = run_cli(
+        "token", "issue", "Partner@Example.com", "--days", "7", database_url=database_url
+    )
+    unknown = run_cli("token", "issue", "nobody@example.com", database_url=database_url)
+    assert issued.returncode == 0, issued.stderr
+    assert unknown.returncode == 1
+    assert "no user" in unknown.stderr
+    async with http_client(app) as http:  # type: ignore[arg-type]
+        partner = GraphQLClient(http, issued.stdout.strip())
+        data = await partner.data("{ viewer { user { email } } }")
+    assert data["viewer"]["user"]["email"] == "partner@example.com"
+
+
+def test_python_dash_m_shows_the_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "clientzone", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    for command in ("serve", "migrate", "demo", "export-schema", "token"):
+        assert command in result.stdout
