@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -20,11 +22,14 @@ from strawberry.types import ExecutionResult
 
 from clientzone import __version__
 from clientzone.auth.context import Context, build_context
-from clientzone.config import Settings, load_settings
+from clientzone.config import MailSender, Settings, load_settings
 from clientzone.db import Database
+from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale, translate
 from clientzone.logs import configure_logging
+from clientzone.mailers.worker import MailWorker
 from clientzone.middleware import (
     BodyLimitMiddleware,
+    BodyTooLarge,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -39,7 +44,9 @@ CONTEXT_KEY = "graphql_context"
 class GraphQLView(GraphQL[Context, None]):
     """Builds our typed Context per request and closes its database session after."""
 
-    def __init__(self, *, database: Database, settings: Settings) -> None:
+    def __init__(
+        self, *, database: Database, settings: Settings, mail_worker: MailWorker | None
+    ) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -48,6 +55,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.database = database
         self.settings = settings
+        self.mail_worker = mail_worker
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -57,6 +65,7 @@ class GraphQLView(GraphQL[Context, None]):
             response if isinstance(response, Response) else None,
             database=self.database,
             settings=self.settings,
+            wake_mail=self.mail_worker.wake if self.mail_worker else None,
         )
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
         return context
@@ -72,6 +81,25 @@ class GraphQLView(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
+        except BodyTooLarge:
+            raise
+        except Exception:
+            # Failures outside GraphQL execution (building the context: the
+            # database is down) are masked like any INTERNAL error.
+            request_id = scope.get("state", {}).get("request_id", "-")
+            logger.exception("request %s failed outside GraphQL execution", request_id)
+            if scope["type"] != "http":
+                raise
+            locale = negotiate_locale(Headers(scope=scope).get("accept-language"))
+            error = {
+                "message": translate(
+                    "error.internal", locale or DEFAULT_LOCALE, request_id=request_id
+                ),
+                "extensions": {"code": "INTERNAL", "requestId": request_id},
+            }
+            await JSONResponse({"data": None, "errors": [error]}, status_code=500)(
+                scope, receive, send
+            )
         finally:
             context = scope.get("state", {}).pop(CONTEXT_KEY, None)
             if context is not None:
@@ -84,7 +112,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     configure_logging(settings)
     owns_database = database is None
     db = database or Database(settings.database_url, pool_size=settings.database_pool_size)
-    view = GraphQLView(database=db, settings=settings)
+    mail_worker = (
+        MailWorker(db, settings) if settings.mail_sender is MailSender.IN_PROCESS else None
+    )
+    view = GraphQLView(database=db, settings=settings, mail_worker=mail_worker)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -99,9 +130,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        if owns_database:
-            await db.dispose()
+        sender = asyncio.create_task(mail_worker.run()) if mail_worker else None
+        try:
+            yield
+        finally:
+            if mail_worker and sender:
+                mail_worker.stop()
+                await sender
+            if owns_database:
+                await db.dispose()
 
     app = Starlette(
         routes=[
@@ -134,4 +171,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = db
+    app.state.mail_worker = mail_worker
     return app

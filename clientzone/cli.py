@@ -73,7 +73,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         database = _database(settings)
         try:
             await upgrade(database)
-            added = await load_demo_data(database)
+            added = await load_demo_data(database, settings)
             return added, await issue_demo_tokens(database)
         finally:
             await database.dispose()
@@ -134,6 +134,91 @@ def cmd_token_issue(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Send the outbox: until stopped (SIGINT/SIGTERM), or until it is empty (--drain)."""
+    import signal
+
+    from clientzone.logs import configure_logging
+    from clientzone.mailers.worker import MailWorker
+
+    configure_logging(settings)
+
+    async def run() -> int:
+        database = _database(settings)
+        worker = MailWorker(database, settings)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, worker.stop)
+        try:
+            if args.drain:
+                return await worker.drain()
+            await worker.run()
+            return 0
+        finally:
+            await database.dispose()
+
+    handled = asyncio.run(run())
+    if args.drain:
+        print(f"{handled} messages handled")
+    return 0
+
+
+def cmd_mail_list(settings: Settings, args: argparse.Namespace) -> int:
+    from clientzone.models.mail import EmailStatus, messages
+
+    async def run() -> None:
+        database = _database(settings)
+        try:
+            async with database.session() as session:
+                status = EmailStatus(args.status.upper()) if args.status else None
+                rows = await messages(session, status=status, limit=args.limit)
+        finally:
+            await database.dispose()
+        for row in rows:
+            when = (row.sent_at or row.created_at).strftime("%Y-%m-%d %H:%M")
+            kind = row.category.value if row.category else "LOGIN"
+            print(f"{row.id}  {row.status.value:<7} {when}  {kind:<8} {row.subject}")
+            print(f"{'':38}to {', '.join(row.recipients)}")
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_mail_show(settings: Settings, args: argparse.Namespace) -> int:
+    import uuid
+
+    from clientzone.models.mail import message_by_id
+
+    async def run() -> int:
+        database = _database(settings)
+        try:
+            async with database.session() as session:
+                row = await message_by_id(session, uuid.UUID(args.id))
+        finally:
+            await database.dispose()
+        if row is None:
+            print(f"error: no message {args.id}", file=sys.stderr)
+            return 1
+        print(f"Message-ID: {row.message_id}")
+        print(f"Status:     {row.status.value} (attempts {row.attempts})")
+        if row.last_error:
+            print(f"Last error: {row.last_error}")
+        print(f"To:         {', '.join(row.recipients)}")
+        print(f"Subject:    {row.subject}")
+        print()
+        print(row.text_body)
+        return 0
+
+    return asyncio.run(run())
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clientzone", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -166,11 +251,25 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
     export.set_defaults(handler=cmd_export_schema)
 
+    worker = commands.add_parser("worker", help="send queued email")
+    worker.add_argument("--drain", action="store_true", help="stop when nothing is due")
+    worker.set_defaults(handler=cmd_worker)
+
+    mail = commands.add_parser("mail", help="look at the outbox")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True)
+    mail_list = mail_commands.add_parser("list", help="the newest messages")
+    mail_list.add_argument("--status", choices=["queued", "sending", "sent", "failed", "dead"])
+    mail_list.add_argument("--limit", type=int, default=20)
+    mail_list.set_defaults(handler=cmd_mail_list)
+    mail_show = mail_commands.add_parser("show", help="one message in full")
+    mail_show.add_argument("id")
+    mail_show.set_defaults(handler=cmd_mail_show)
+
     token = commands.add_parser("token", help="bearer tokens for partner integrations")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     issue = token_commands.add_parser("issue", help="issue a token acting as a user")
     issue.add_argument("email")
-    issue.add_argument("--days", type=int, default=90)
+    issue.add_argument("--days", type=_positive_int, default=90)
     issue.add_argument("--label", default="partner")
     issue.set_defaults(handler=cmd_token_issue)
     return parser

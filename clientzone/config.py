@@ -31,6 +31,11 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class MailSender(StrEnum):
+    IN_PROCESS = "in-process"
+    OFF = "off"
+
+
 class SmtpSecurity(StrEnum):
     NONE = "none"
     STARTTLS = "starttls"
@@ -80,6 +85,10 @@ class Settings(BaseSettings):
     mail_from_name: str = "Área de clientes"
     mail_from_address: str = "no-reply@example.com"
     mail_reply_to: str | None = None
+    mail_sender: MailSender = MailSender.IN_PROCESS
+    mail_poll_seconds: float = Field(default=2.0, gt=0)
+    mail_batch_size: int = Field(default=50, ge=1, le=1000)
+    mail_max_attempts: int = Field(default=8, ge=1)
 
     company_name: str = "clientzone"
     support_email: str = "soporte@example.com"

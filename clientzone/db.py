@@ -115,13 +115,24 @@ class RequestDb:
         self._database = database
         self._lock = asyncio.Lock()
         self._session: AsyncSession | None = None
+        self._transaction: AsyncSession | None = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
+        if self._transaction is not None:
+            # Inside a mutation (which runs alone): read through its transaction,
+            # so loaders and access checks see its writes and cannot deadlock.
+            yield self._transaction
+            return
         async with self._lock:
             if self._session is None:
                 self._session = self._database.session()
-            yield self._session
+            try:
+                yield self._session
+            except BaseException:
+                # A failed statement poisons a PostgreSQL transaction; start afresh.
+                await self._session.rollback()
+                raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -130,7 +141,11 @@ class RequestDb:
                 # End the read transaction: reads after this mutation must see it.
                 await self._session.commit()
             async with self._database.session() as session, session.begin():
-                yield session
+                self._transaction = session
+                try:
+                    yield session
+                finally:
+                    self._transaction = None
 
     async def close(self) -> None:
         if self._session is not None:

@@ -16,8 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from clientzone.auth.passwords import hash_password
+from clientzone.config import Settings
 from clientzone.db import Database
+from clientzone.mailers.outbox import notify_account
 from clientzone.models.accounts import Account
+from clientzone.models.contacts import Contact, EmailCategory
+from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Membership, Permission, Role
 from clientzone.models.sessions import AuthSession, SessionKind, create_session
 from clientzone.models.users import Locale, User, user_by_email
@@ -161,6 +165,84 @@ MEMBERSHIPS: list[tuple[str, str, Role, frozenset[Permission]]] = [
 ]
 
 
+CONTACTS: list[tuple[str, str, str, str, frozenset[EmailCategory]]] = [
+    (
+        "MX-100200",
+        "Beatriz",
+        "Núñez",
+        "facturacion@ferreteria-esperanza.example.com",
+        frozenset({EmailCategory.INVOICES, EmailCategory.GENERAL}),
+    ),
+    (
+        "MX-100200",
+        "Carlos",
+        "Méndez",
+        "sistemas@ferreteria-esperanza.example.com",
+        frozenset({EmailCategory.SUPPORT, EmailCategory.DOMAINS}),
+    ),
+    (
+        "MX-100200",
+        "Diana",
+        "Ortega",
+        "compras2@ferreteria-esperanza.example.com",
+        frozenset({EmailCategory.PRODUCTS}),
+    ),
+    (
+        "AR-200300",
+        "Julián",
+        "Benítez",
+        "pagos@rioplata.example.com",
+        frozenset({EmailCategory.INVOICES}),
+    ),
+    (
+        "ES-300400",
+        "Lucía",
+        "Romero",
+        "obra@albaicin.example.com",
+        frozenset({EmailCategory.SUPPORT, EmailCategory.GENERAL}),
+    ),
+]
+
+# (account, category, days after SINCE, title, body)
+SENT_EMAILS: list[tuple[str, EmailCategory, int, str, str]] = [
+    (
+        "MX-100200",
+        EmailCategory.INVOICES,
+        2400,
+        "Factura F-2025-0412 disponible",
+        "Tu factura F-2025-0412 por $18,560.00 MXN ya está disponible en el portal.",
+    ),
+    (
+        "MX-100200",
+        EmailCategory.PRODUCTS,
+        2410,
+        "Nuevas líneas de herramienta eléctrica",
+        "Incorporamos taladros y esmeriladoras con precio de lanzamiento.",
+    ),
+    (
+        "MX-100200",
+        EmailCategory.INVOICES,
+        2430,
+        "Recordatorio de pago",
+        "La factura F-2025-0412 vence en 5 días.",
+    ),
+    (
+        "AR-200300",
+        EmailCategory.INVOICES,
+        2420,
+        "Factura B 0003-00012345 disponible",
+        "Tu factura B 0003-00012345 ya está disponible.",
+    ),
+    (
+        "ES-300400",
+        EmailCategory.GENERAL,
+        2425,
+        "Cambio de horario en Navidad",
+        "Del 24 al 26 de diciembre atenderemos de 9:00 a 14:00.",
+    ),
+]
+
+
 async def _add_missing(session: AsyncSession, row: SQLModel, row_id: uuid.UUID) -> bool:
     if await session.get(type(row), row_id) is not None:
         return False
@@ -168,7 +250,7 @@ async def _add_missing(session: AsyncSession, row: SQLModel, row_id: uuid.UUID) 
     return True
 
 
-async def load_demo_data(database: Database) -> int:
+async def load_demo_data(database: Database, settings: Settings) -> int:
     """Insert what is missing; returns the number of rows added."""
     password_hash = await hash_password(DEMO_PASSWORD)
     added = 0
@@ -208,6 +290,39 @@ async def load_demo_data(database: Database) -> int:
                 created_at=SINCE,
             )
             added += await _add_missing(session, membership, membership_id)
+        for number, first, last, email, categories in CONTACTS:
+            contact_id = demo_id(f"contact:{number}:{email}")
+            contact = Contact(
+                id=contact_id,
+                account_id=demo_id("account:" + number),
+                first_name=first,
+                last_name=last,
+                email=email,
+                categories=categories,
+                created_at=SINCE,
+                updated_at=SINCE,
+            )
+            added += await _add_missing(session, contact, contact_id)
+        await session.flush()
+        for number, category, days, title, body in SENT_EMAILS:
+            email_id = demo_id(f"email:{number}:{title}")
+            if await session.get(EmailMessage, email_id) is not None:
+                continue
+            to = await session.get(Account, demo_id("account:" + number))
+            assert to is not None
+            message = await notify_account(
+                session,
+                settings,
+                account=to,
+                category=category,
+                template="account_notice",
+                title=title,
+                body=body,
+            )
+            sent_at = SINCE + timedelta(days=days)
+            message.id, message.status = email_id, EmailStatus.SENT
+            message.created_at = message.next_attempt_at = message.sent_at = sent_at
+            added += 1
     return added
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +19,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from clientzone.app import create_app
-from clientzone.config import Settings, normalize_database_url
+from clientzone.config import Settings, SmtpSecurity, normalize_database_url
 from clientzone.db import Database, StatementCounter
+from clientzone.mailers.worker import MailWorker
 from clientzone.migrate import upgrade
 from clientzone.models.accounts import Account
 from clientzone.models.memberships import Permission, Role
@@ -33,6 +34,7 @@ from tests.helpers import (
     make_membership,
     make_user,
 )
+from tests.smtp_server import SmtpServer
 
 
 def _admin_dsn(url: str) -> str:
@@ -171,3 +173,32 @@ async def portal(app: Any, database: Database) -> AsyncIterator[Portal]:
             other=other,
             foreign=foreign,
         )
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
+    """Settings that send to the test SMTP server, with quick retries."""
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_server.port,
+            "smtp_security": SmtpSecurity.NONE,
+            "smtp_timeout_seconds": 5.0,
+            "mail_max_attempts": 3,
+            "mail_from_address": "no-reply@clientzone.example.com",
+            "company_name": "Ferretera Central",
+        }
+    )
+
+
+@pytest.fixture
+def mail_worker(database: Database, mail_settings: Settings) -> MailWorker:
+    return MailWorker(database, mail_settings)

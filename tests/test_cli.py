@@ -42,7 +42,7 @@ async def test_demo_loads_once_and_its_logins_work(database_url: str, app: objec
         ana = GraphQLClient(http, tokens[0])
         data = await ana.data(
             "{ viewer { user { email } memberships { totalCount nodes { inherited "
-            "account { number currency parent { number } } } } } }"
+            "account { number currency parent { number } emails { totalCount } } } } } }"
         )
         stale = GraphQLClient(http, re.findall(r"Bearer (\S+)", first.stdout)[0])
         assert await stale.data("{ viewer { user { email } } }") == {"viewer": None}
@@ -50,6 +50,8 @@ async def test_demo_loads_once_and_its_logins_work(database_url: str, app: objec
     memberships = data["viewer"]["memberships"]["nodes"]
     assert {m["account"]["currency"] for m in memberships} == {"MXN", "ARS"}
     assert sum(m["inherited"] for m in memberships) == 2
+    emails = {m["account"]["number"]: m["account"]["emails"]["totalCount"] for m in memberships}
+    assert emails["MX-100200"] == 3
 
 
 def test_export_schema_prints_the_sdl(database_url: str, tmp_path: Path) -> None:
@@ -85,3 +87,28 @@ def test_python_dash_m_shows_the_commands() -> None:
     assert result.returncode == 0
     for command in ("serve", "migrate", "demo", "export-schema", "token"):
         assert command in result.stdout
+
+
+async def test_mail_list_and_show_print_the_outbox(database_url: str, app: object) -> None:
+    from clientzone.mailers.outbox import notify_user
+    from tests.helpers import make_user
+
+    database = app.state.database  # type: ignore[attr-defined]
+    settings = app.state.settings  # type: ignore[attr-defined]
+    user = await make_user(database, "ana@example.com", first_name="Ana")
+    async with database.session() as session, session.begin():
+        message = await notify_user(
+            session, settings, user=user, template="personal_details_changed", changed=["locale"]
+        )
+    listed = run_cli("mail", "list", "--status", "queued", database_url=database_url)
+    shown = run_cli("mail", "show", str(message.id), database_url=database_url)
+    missing = run_cli(
+        "mail", "show", "00000000-0000-0000-0000-000000000000", database_url=database_url
+    )
+    assert listed.returncode == shown.returncode == 0, listed.stderr + shown.stderr
+    assert str(message.id) in listed.stdout
+    assert "QUEUED" in listed.stdout
+    assert "to ana@example.com" in listed.stdout
+    assert "Subject:    Tus datos personales han cambiado" in shown.stdout
+    assert "- Idioma" in shown.stdout
+    assert missing.returncode == 1

@@ -10,6 +10,12 @@ import pytest
 from clientzone.config import ConfigError, Settings, load_settings
 
 
+@pytest.fixture(autouse=True)
+def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """Read only what each test sets, never a developer's ./.env."""
+    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+
+
 def test_plain_database_urls_get_their_async_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://app@db.internal:5432/portal")
     assert load_settings().database_url == "postgresql+asyncpg://app@db.internal:5432/portal"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from clientzone.db import Database
 from tests.helpers import issue_token, make_account, make_membership, make_user
+from tests.smtp_server import SmtpServer
 
 
 def _free_port() -> int:
@@ -24,9 +26,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(database_url: str) -> Iterator[str]:
+def server(database_url: str, smtp_server: SmtpServer) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_FORMAT": "json"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LOG_FORMAT": "json",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_server.port),
+        "SMTP_SECURITY": "none",
+        "MAIL_POLL_SECONDS": "30",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "clientzone", "serve", "--port", str(port)],
         env=env,
@@ -75,3 +85,36 @@ async def test_a_portal_query_over_a_real_server(server: str, database: Database
             }
         }
     }
+
+
+async def test_the_server_sends_mail_in_process_right_after_the_commit(
+    server: str, database: Database, smtp_server: SmtpServer
+) -> None:
+    user = await make_user(database, "ana@example.com")
+    token = await issue_token(database, user)
+    mutation = (
+        'mutation { updatePersonalDetails(input: {lastName: "García Ruiz"}) { user { lastName } } }'
+    )
+    async with httpx.AsyncClient(base_url=server) as client:
+        response = await client.post(
+            "/graphql", json={"query": mutation}, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.json()["data"]["updatePersonalDetails"]["user"]["lastName"] == "García Ruiz"
+    # woken by the commit, not by the 30-second poll
+    deadline = time.monotonic() + 10
+    while not smtp_server.received and time.monotonic() < deadline:  # noqa: ASYNC110 (another thread)
+        await asyncio.sleep(0.05)
+    assert [r.recipients for r in smtp_server.received] == [["ana@example.com"]]
+
+
+async def test_the_websocket_route_speaks_graphql_transport_ws(server: str) -> None:
+    import json
+
+    from websockets.asyncio.client import connect
+
+    url = server.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+        await socket.send(json.dumps({"type": "ping"}))
+        assert json.loads(await socket.recv()) == {"type": "pong"}

@@ -93,3 +93,33 @@ async def test_readyz_reports_an_unreachable_database(settings: Any) -> None:
         await broken.dispose()
     assert response.status_code == 503
     assert isinstance(response, httpx.Response)
+
+
+async def test_healthz_sends_no_sql(app: Any, database: Any) -> None:
+    async with http_client(app) as client:
+        with database.count_statements() as counted:
+            await client.get("/healthz")
+    assert counted.count == 0
+
+
+async def test_failures_before_graphql_execution_are_masked(settings: Any) -> None:
+    from clientzone.app import create_app
+    from clientzone.db import Database
+
+    broken = Database("postgresql://nobody@127.0.0.1:1/none")
+    app = create_app(settings, broken)
+    try:
+        async with http_client(app) as client:
+            response = await client.post(
+                "/graphql",
+                json={"query": "{ viewer { user { email } } }"},
+                headers={"Authorization": "Bearer something", "Accept-Language": "en"},
+            )
+    finally:
+        await broken.dispose()
+    assert response.status_code == 500
+    error = response.json()["errors"][0]
+    request_id = response.headers["x-request-id"]
+    assert error["extensions"] == {"code": "INTERNAL", "requestId": request_id}
+    assert error["message"] == f"Internal error. Reference: {request_id}."
+    assert "nobody" not in response.text

@@ -86,6 +86,11 @@ async def test_after_and_before_together_give_the_rows_between(
     cursors = [edge["cursor"] for edge in everything["edges"]]
     between = await _page(portal.owner, portal, first=100, after=cursors[1], before=cursors[5])
     assert _numbers(between) == _numbers(everything)[2:5]
+    assert between["pageInfo"]["hasPreviousPage"] is True
+    assert between["pageInfo"]["hasNextPage"] is True  # the `before` row itself follows
+    backwards = await _page(portal.owner, portal, last=2, after=cursors[1], before=cursors[5])
+    assert _numbers(backwards) == _numbers(everything)[3:5]
+    assert backwards["pageInfo"]["hasPreviousPage"] is True
 
 
 async def test_default_page_size_and_total_count(portal: Portal, database: Database) -> None:
@@ -133,3 +138,40 @@ async def test_a_deep_page_costs_what_the_first_page_costs(
     # The page seeks by its sort key instead of skipping rows.
     page_query = next(s for s in deep_page.statements if "ORDER BY accounts.number" in s)
     assert "accounts.number >" in page_query
+
+
+def _raw_cursor(payload: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "[true]",
+        "[1]",
+        "[1.5]",
+        '[{"u": "0123456789abcdef0123456789abcdef"}]',
+        '[{"t": "2026-01-01T00:00:00+00:00"}]',
+        '["MX-1001\\u0000x"]',
+        '["MX-1001", 5]',
+        "[]",
+        '{"number": "MX-1001"}',
+    ],
+)
+async def test_forged_cursors_are_bad_user_input_on_every_database(
+    portal: Portal, payload: str
+) -> None:
+    body = await portal.owner.execute(
+        LINKED, {"id": gid("Account", portal.parent.id), "after": _raw_cursor(payload)}
+    )
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}, body
+    # the request's session is still usable afterwards
+    assert (await portal.owner.data(COUNT, {"id": gid("Account", portal.parent.id)}))["account"]
+
+
+async def test_first_zero_gives_an_empty_page_that_knows_there_is_more(portal: Portal) -> None:
+    connection = await _page(portal.owner, portal, first=0)
+    assert connection["edges"] == []
+    assert connection["pageInfo"]["hasNextPage"] is True

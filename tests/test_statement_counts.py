@@ -60,3 +60,14 @@ async def test_sibling_fields_resolve_concurrently_on_one_request_session(
     data = await portal.owner.data(query)
     assert [len(data["viewer"][f"m{i}"]["nodes"]) for i in range(8)] == [1, 2, 3, 4, 4, 4, 4, 4]
     assert data["a"] == {"number": "AR-2000"}
+
+
+async def test_the_active_account_is_worked_out_once_per_request(
+    portal: Portal, sql_statements: Callable[[], AbstractContextManager[StatementCounter]]
+) -> None:
+    query = "{ viewer { activeAccount { number } permissions } account { number } }"
+    with sql_statements() as counted:
+        data = await portal.owner.data(query)
+    assert data["account"] == {"number": "AR-2000"}
+    # token lookup, first membership, the account row
+    assert counted.count == 3

@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 
 from clientzone.auth.context import Context, Viewer
-from clientzone.errors import NotFound, Unauthenticated
+from clientzone.errors import Forbidden, NotFound, Unauthenticated
 from clientzone.ids import decode_id_of
 from clientzone.models.accounts import Account
-from clientzone.models.memberships import Grant, memberships_page
+from clientzone.models.memberships import Grant, Permission, memberships_page
 from clientzone.models.pagination import PageRequest
 
 ACCOUNT_HEADER = "x-account-id"
@@ -34,11 +34,28 @@ async def reachable_account(ctx: Context, account_id: uuid.UUID) -> tuple[Accoun
     return account, grant
 
 
+async def require_permission(
+    ctx: Context, account_id: uuid.UUID, permission: Permission
+) -> tuple[Account, Grant]:
+    """The account, when the viewer reaches it (else NOT_FOUND) with `permission`
+    (else FORBIDDEN naming it)."""
+    account, grant = await reachable_account(ctx, account_id)
+    if permission not in grant.permissions:
+        raise Forbidden(permission.value)
+    return account, grant
+
+
 async def active_grant(ctx: Context) -> Grant | None:
     """The X-Account-Id header, else the session's choice, else the first membership."""
-    if ctx.active_grant_known:
-        return ctx.active_grant
     viewer = require_viewer(ctx)
+    async with ctx.active_grant_lock:
+        if not ctx.active_grant_known:
+            ctx.active_grant = await _find_active_grant(ctx, viewer)
+            ctx.active_grant_known = True
+    return ctx.active_grant
+
+
+async def _find_active_grant(ctx: Context, viewer: Viewer) -> Grant | None:
     grant: Grant | None = None
     header = ctx.request.headers.get(ACCOUNT_HEADER)
     if header:
@@ -56,5 +73,4 @@ async def active_grant(ctx: Context) -> Grant | None:
         grant = first.rows[0] if first.rows else None
         if grant is not None:
             ctx.loaders.grant_by_account.prime(grant.account_id, grant)
-    ctx.active_grant, ctx.active_grant_known = grant, True
     return grant

@@ -16,10 +16,11 @@ A `Context` and its `Loaders` are built fresh for every request.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
@@ -53,9 +54,13 @@ class Context:
     client_ip: str
     request_id: str
     viewer: Viewer | None
-    # Filled once per request by auth.access.active_grant.
+    # Tells the in-process mail sender that a transaction may have queued mail.
+    wake_mail: Callable[[], None] | None = None
+    # Filled once per request by auth.access.active_grant (the lock keeps
+    # concurrent sibling fields from each working it out).
     active_grant: Grant | None = None
     active_grant_known: bool = False
+    active_grant_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -63,6 +68,8 @@ class Context:
         async with self.db.transaction() as session:
             yield session
         self.loaders = Loaders.build(self.db, self.viewer.user.id if self.viewer else None)
+        if self.wake_mail is not None:
+            self.wake_mail()
 
 
 def bearer_token(request: HTTPConnection) -> str | None:
@@ -87,6 +94,7 @@ async def build_context(
     *,
     database: Database,
     settings: Settings,
+    wake_mail: Callable[[], None] | None = None,
 ) -> Context:
     db = RequestDb(database)
     viewer = await authenticate(db, request)
@@ -104,4 +112,5 @@ async def build_context(
         client_ip=request.client.host if request.client else "",
         request_id=str(request_id),
         viewer=viewer,
+        wake_mail=wake_mail,
     )

@@ -6,6 +6,8 @@ so no query can run unscoped. Importing this package registers every table on
 """
 
 from clientzone.models.accounts import Account, AccountStatus
+from clientzone.models.contacts import Contact, EmailCategory
+from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Grant, Membership, Permission, Role
 from clientzone.models.sessions import AuthSession, SessionKind
 from clientzone.models.users import Locale, User, UserStatus
@@ -14,6 +16,10 @@ __all__ = [
     "Account",
     "AccountStatus",
     "AuthSession",
+    "Contact",
+    "EmailCategory",
+    "EmailMessage",
+    "EmailStatus",
     "Grant",
     "Locale",
     "Membership",

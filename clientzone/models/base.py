@@ -53,6 +53,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -76,6 +80,10 @@ class StrEnumType(TypeDecorator[StrEnum]):
     def __init__(self, enum_class: type[StrEnum], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.enum_class = enum_class
+
+    @property
+    def python_type(self) -> type[StrEnum]:
+        return self.enum_class
 
     def process_bind_param(self, value: StrEnum | str | None, dialect: Dialect) -> str | None:
         return None if value is None else self.enum_class(value).value

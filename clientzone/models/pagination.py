@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from clientzone.errors import InvalidPagination
 
 R = TypeVar("R")
 Key = tuple[Any, ...]
@@ -53,6 +56,23 @@ class Page(Generic[R]):
     has_previous_page: bool
 
 
+def _checked(sort: SortKey, key: Key, argument: str) -> Key:
+    """The key, when it has the sort key's shape: one value of the right type per column."""
+    columns = list(sort.columns)
+    if len(key) != len(columns):
+        raise InvalidPagination("pagination.invalid_cursor", argument=argument)
+    for column, value in zip(columns, key, strict=True):
+        expected = column.type.python_type
+        valid = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+        if isinstance(value, str) and "\x00" in value:
+            valid = False
+        if isinstance(value, datetime) and value.tzinfo is None:
+            valid = False
+        if not valid:
+            raise InvalidPagination("pagination.invalid_cursor", argument=argument)
+    return key
+
+
 def _beyond(sort: SortKey, key: Key, *, forwards: bool) -> ColumnElement[bool]:
     """Rows strictly after `key` in the direction of travel."""
     ascending = forwards != sort.descending
@@ -82,9 +102,11 @@ async def fetch_page(
     """Run `statement` for one page; `key_of(row)` gives a row's sort-key values."""
     forwards = not page.backwards
     if page.after is not None:
-        statement = statement.where(_beyond(sort, page.after, forwards=True))
+        after = _checked(sort, page.after, "after")
+        statement = statement.where(_beyond(sort, after, forwards=True))
     if page.before is not None:
-        statement = statement.where(_beyond(sort, page.before, forwards=False))
+        before = _checked(sort, page.before, "before")
+        statement = statement.where(_beyond(sort, before, forwards=False))
     statement = statement.order_by(*_order(sort, forwards=forwards)).limit(page.size + 1)
     result = await session.execute(statement)
     rows: list[Any] = list(result.scalars().all() if scalars else result.all())
@@ -93,6 +115,9 @@ async def fetch_page(
     if not forwards:
         rows.reverse()
     keys = [key_of(row) for row in rows]
+    # A cursor on either side means rows exist beyond it (they were paged past).
     if forwards:
-        return Page(rows, keys, has_next_page=more, has_previous_page=page.after is not None)
-    return Page(rows, keys, has_next_page=page.before is not None, has_previous_page=more)
+        has_next, has_previous = more or page.before is not None, page.after is not None
+    else:
+        has_next, has_previous = page.before is not None, more or page.after is not None
+    return Page(rows, keys, has_next_page=has_next, has_previous_page=has_previous)

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
+from clientzone.mailers.outbox import notify_user
 from clientzone.models import users
 from clientzone.models.users import Locale, User
 from clientzone.resolvers.validation import FieldErrors, Outcome
@@ -36,12 +37,26 @@ async def update_personal_details(
     }
     if errors:
         return Outcome(errors=errors.errors)
+    before = viewer.user
     async with ctx.transaction() as session:
         user = await users.update_personal_details(
             session,
-            user_id=viewer.user.id,
+            user_id=before.id,
             first_name=names["firstName"],
             last_name=names["lastName"],
             locale=locale,
         )
+        changed = [
+            field
+            for field in ("first_name", "last_name", "locale")
+            if getattr(before, field) != getattr(user, field)
+        ]
+        if changed:
+            await notify_user(
+                session,
+                ctx.settings,
+                user=user,
+                template="personal_details_changed",
+                changed=changed,
+            )
     return Outcome(value=user)

@@ -9,8 +9,10 @@ import strawberry
 from clientzone.ids import encode_global_id
 from clientzone.models import accounts as models
 from clientzone.resolvers import accounts as resolvers
+from clientzone.resolvers import mail as mail_resolvers
 from clientzone.schema.enums import AccountStatus, Locale
 from clientzone.schema.info import Info
+from clientzone.schema.mail import EmailFilterInput, EmailMessageType
 from clientzone.schema.node import Node
 from clientzone.schema.pagination import Connection, page_request
 
@@ -106,4 +108,25 @@ class Account(Node):
             page,
             [Account.from_row(row) for row in page.rows],
             lambda: resolvers.linked_accounts_count(ctx, self.row),
+        )
+
+    @strawberry.field(description="Emails sent to this account, newest first. Needs EMAILS_VIEW.")
+    async def emails(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: EmailFilterInput | None = None,
+    ) -> Connection[EmailMessageType]:
+        ctx = info.context
+        email_filter = (filter or EmailFilterInput()).to_filter()
+        page = await mail_resolvers.account_emails(
+            ctx, self.row.id, page_request(first, after, last, before), email_filter
+        )
+        return Connection.from_page(
+            page,
+            [EmailMessageType.from_row(row) for row in page.rows],
+            lambda: mail_resolvers.account_emails_count(ctx, self.row.id, email_filter),
         )

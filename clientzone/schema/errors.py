@@ -29,10 +29,18 @@ logger = logging.getLogger("clientzone.graphql")
 
 
 def is_unexpected(error: GraphQLError) -> bool:
+    """A bug or an outage, as opposed to a bad request or a reported condition.
+
+    Errors outside any field (no path) come from parsing, validation and
+    variable coercion (ValueError/TypeError from scalars): bad input. Anything
+    else raised there (an extension failing, a lost database) is unexpected.
+    """
     original = error.original_error
-    if isinstance(original, ClientzoneError):
+    if original is None or isinstance(original, ClientzoneError | GraphQLError):
         return False
-    return error.path is not None and original is not None
+    if error.path is None:
+        return not isinstance(original, ValueError | TypeError)
+    return True
 
 
 def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from clientzone.models.accounts import Account as AccountRow
+from clientzone.models.mail import EmailMessage as EmailMessageRow
 from clientzone.resolvers import accounts as account_resolvers
 from clientzone.resolvers import node as node_resolvers
 from clientzone.schema.accounts import Account
 from clientzone.schema.info import Info
+from clientzone.schema.mail import EmailMessageType
 from clientzone.schema.node import Node
 from clientzone.schema.users import UpdatePersonalDetailsPayload, User, update_personal_details
 from clientzone.schema.viewer import Viewer
@@ -29,7 +31,11 @@ class Query:
     @strawberry.field(description="Any object by its ID. Objects you cannot see are NOT_FOUND.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         row = await node_resolvers.node(info.context, id)
-        return Account.from_row(row) if isinstance(row, AccountRow) else User.from_row(row)
+        if isinstance(row, AccountRow):
+            return Account.from_row(row)
+        if isinstance(row, EmailMessageRow):
+            return EmailMessageType.from_row(row)
+        return User.from_row(row)
 
 
 @strawberry.type

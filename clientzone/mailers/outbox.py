@@ -1,0 +1,131 @@
+"""Putting emails in the outbox, inside the caller's transaction.
+
+Two kinds of message:
+
+- account notifications (`notify_account`): to the account's email plus every
+  active contact opted into the message's category, each address once; they
+  appear among the account's emails;
+- login messages (`notify_user`): codes, links, security notices, only to the
+  person concerned, never to contacts, never listed among an account's emails.
+
+Enqueueing validates addresses and renders the templates; either failing raises
+`OutboxError`, so the caller's transaction (and its change) is rolled back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from email.utils import make_msgid
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from jinja2 import TemplateError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clientzone.config import Settings
+from clientzone.mailers.templates import Brand, render
+from clientzone.models.accounts import Account
+from clientzone.models.contacts import EmailCategory, contact_emails_for_category
+from clientzone.models.mail import EmailMessage
+from clientzone.models.users import Locale, User
+
+
+class OutboxError(Exception):
+    """A message that cannot be enqueued: bad address, template error, no recipient."""
+
+
+def normalized_recipients(addresses: Iterable[str]) -> list[str]:
+    """Validated addresses, each once (case-insensitively), in the given order."""
+    seen: set[str] = set()
+    result: list[str] = []
+    for address in addresses:
+        try:
+            normalized = validate_email(address, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise OutboxError(f"invalid recipient address {address!r}: {exc}") from None
+        if normalized.lower() not in seen:
+            seen.add(normalized.lower())
+            result.append(normalized)
+    return result
+
+
+def _message(
+    settings: Settings,
+    *,
+    template: str,
+    locale: Locale,
+    recipients: list[str],
+    variables: dict[str, Any],
+    category: EmailCategory | None,
+    account_id: uuid.UUID | None,
+    user_id: uuid.UUID | None,
+) -> EmailMessage:
+    if not recipients:
+        raise OutboxError(f"message {template!r} has no recipient")
+    try:
+        rendered = render(template, locale, Brand.from_settings(settings), **variables)
+    except TemplateError as exc:
+        raise OutboxError(f"message {template!r} ({locale.value}) does not render: {exc}") from exc
+    domain = settings.mail_from_address.rpartition("@")[2] or "localhost"
+    return EmailMessage(
+        category=category,
+        account_id=account_id,
+        user_id=user_id,
+        recipients=recipients,
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
+        template=template,
+        locale=locale,
+        message_id=make_msgid(idstring=uuid.uuid4().hex, domain=domain),
+    )
+
+
+async def notify_user(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    user: User,
+    template: str,
+    **variables: Any,
+) -> EmailMessage:
+    """A login message to `user` alone, in the user's language."""
+    message = _message(
+        settings,
+        template=template,
+        locale=user.locale,
+        recipients=normalized_recipients([user.email]),
+        variables={"user": user, **variables},
+        category=None,
+        account_id=None,
+        user_id=user.id,
+    )
+    session.add(message)
+    return message
+
+
+async def notify_account(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    account: Account,
+    category: EmailCategory,
+    template: str,
+    **variables: Any,
+) -> EmailMessage:
+    """An account notification, in the account's language, routed by category."""
+    contacts = await contact_emails_for_category(session, account_id=account.id, category=category)
+    addresses = ([account.email] if account.email else []) + contacts
+    message = _message(
+        settings,
+        template=template,
+        locale=account.locale,
+        recipients=normalized_recipients(addresses),
+        variables={"account": account, **variables},
+        category=category,
+        account_id=account.id,
+        user_id=None,
+    )
+    session.add(message)
+    return message

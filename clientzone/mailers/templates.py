@@ -1,0 +1,68 @@
+"""Rendering: Jinja2 templates per message and locale, text and HTML.
+
+`templates/<name>/<locale>/subject.txt`, `body.txt` and `body.html`; HTML is
+autoescaped (a contact called `<script>` arrives as text), text is not.
+Undefined variables are errors, so a message that cannot render fails when it
+is enqueued, inside the transaction, instead of going out blank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from clientzone.config import Settings
+from clientzone.models.users import Locale
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Brand:
+    company_name: str
+    logo_url: str | None
+    support_email: str
+    support_phone: str | None
+    portal_url: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Brand:
+        return cls(
+            company_name=settings.company_name,
+            logo_url=settings.logo_url,
+            support_email=settings.support_email,
+            support_phone=settings.support_phone,
+            portal_url=settings.public_base_url,
+        )
+
+
+@cache
+def _environment(autoescape: bool) -> Environment:
+    return Environment(
+        loader=PackageLoader("clientzone.mailers", "templates"),
+        autoescape=autoescape,  # noqa: S701 (off only for the text/plain parts)
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+def render(name: str, locale: Locale, brand: Brand, **variables: Any) -> Rendered:
+    context = {"brand": brand, "locale": locale.value, **variables}
+    text_env, html_env = _environment(False), _environment(True)
+    subject = text_env.get_template(f"{name}/{locale.value}/subject.txt").render(context)
+    subject = " ".join(subject.split())
+    return Rendered(
+        subject=subject,
+        text=text_env.get_template(f"{name}/{locale.value}/body.txt").render(context) + "\n",
+        html=html_env.get_template(f"{name}/{locale.value}/body.html").render(
+            {**context, "subject": subject}
+        ),
+    )

@@ -1,0 +1,251 @@
+"""The outbox: every email, written in the same transaction as the change that
+causes it, then claimed and sent by a worker.
+
+Claiming is one UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
+RETURNING: on PostgreSQL concurrent workers skip each other's rows; on SQLite
+the single statement is atomic. A claim is a lease: a message whose worker died
+mid-send is claimed again once the lease has expired.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from clientzone.models.contacts import EmailCategory
+from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
+from clientzone.models.users import Locale
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "QUEUED"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"  # refused for good by the server (5xx)
+    DEAD = "DEAD"  # temporary failures until attempts ran out
+
+
+class EmailMessage(SQLModel, table=True):
+    __tablename__ = "email_messages"
+    __table_args__ = (
+        Index("ix_email_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_email_messages_account_id_sent_at_id", "account_id", "sent_at", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    # None: a message about a login (codes, links, security notices), never
+    # shown among the account's emails and never sent to contacts.
+    category: EmailCategory | None = Field(default=None, sa_type=StrEnumType(EmailCategory))
+    account_id: uuid.UUID | None = Field(
+        default=None, foreign_key="accounts.id", ondelete="SET NULL"
+    )
+    user_id: uuid.UUID | None = Field(
+        default=None, foreign_key="users.id", index=True, ondelete="SET NULL"
+    )
+    recipients: list[str] = Field(sa_type=JSON)
+    subject: str = Field(sa_type=String(300))
+    text_body: str = Field(sa_type=Text)
+    html_body: str = Field(sa_type=Text)
+    template: str = Field(sa_type=String(100))
+    locale: Locale = Field(sa_type=StrEnumType(Locale))
+    message_id: str = Field(sa_type=String(255), unique=True)
+    status: EmailStatus = Field(default=EmailStatus.QUEUED, sa_type=StrEnumType(EmailStatus))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, sa_type=String(100))
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+async def claim_messages(
+    session: AsyncSession, *, worker: str, limit: int, lease: timedelta
+) -> list[EmailMessage]:
+    """Claim up to `limit` due messages for `worker`; commit to make the claim visible."""
+    now = utcnow()
+    due = (
+        select(col(EmailMessage.id))
+        .where(
+            or_(
+                (col(EmailMessage.status) == EmailStatus.QUEUED)
+                & (col(EmailMessage.next_attempt_at) <= now),
+                (col(EmailMessage.status) == EmailStatus.SENDING)
+                & (col(EmailMessage.lease_expires_at) < now),
+            )
+        )
+        .order_by(col(EmailMessage.next_attempt_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(EmailMessage)
+        .where(col(EmailMessage.id).in_(due.scalar_subquery()))
+        .values(
+            status=EmailStatus.SENDING,
+            claimed_by=worker,
+            lease_expires_at=now + lease,
+            attempts=col(EmailMessage.attempts) + 1,
+        )
+        .returning(EmailMessage)
+    )
+    result = await session.execute(statement)
+    return list(result.scalars())
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one claimed message."""
+
+    message_id: uuid.UUID
+    status: EmailStatus
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+async def record_deliveries(
+    session: AsyncSession, *, worker: str, deliveries: Sequence[Delivery]
+) -> None:
+    """Store outcomes, only for messages this worker still holds.
+
+    Plain successes (the common case) are one UPDATE for the whole batch.
+    """
+    now = utcnow()
+    released: dict[str, Any] = {"claimed_by": None, "lease_expires_at": None}
+    held = col(EmailMessage.claimed_by) == worker
+    clean = [d.message_id for d in deliveries if d.status is EmailStatus.SENT and not d.error]
+    if clean:
+        await session.execute(
+            update(EmailMessage)
+            .where(col(EmailMessage.id).in_(clean), held)
+            .values(status=EmailStatus.SENT, sent_at=now, last_error=None, **released)
+        )
+    for delivery in deliveries:
+        if delivery.message_id in clean:
+            continue
+        values: dict[str, Any] = {"status": delivery.status, "last_error": delivery.error}
+        if delivery.status is EmailStatus.SENT:
+            values["sent_at"] = now
+        if delivery.retry_at is not None:
+            values["next_attempt_at"] = delivery.retry_at
+        await session.execute(
+            update(EmailMessage)
+            .where(col(EmailMessage.id) == delivery.message_id, held)
+            .values(**values, **released)
+        )
+
+
+async def release_claims(session: AsyncSession, *, worker: str) -> int:
+    """Give back what `worker` claimed but did not send (graceful shutdown)."""
+    result = await session.execute(
+        update(EmailMessage)
+        .where(
+            col(EmailMessage.claimed_by) == worker,
+            col(EmailMessage.status) == EmailStatus.SENDING,
+        )
+        .values(
+            status=EmailStatus.QUEUED,
+            claimed_by=None,
+            lease_expires_at=None,
+            attempts=col(EmailMessage.attempts) - 1,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+ACCOUNT_EMAILS_ORDER = SortKey(
+    columns=[col(EmailMessage.sent_at), col(EmailMessage.id)], descending=True
+)
+
+
+def _account_emails(
+    account_id: uuid.UUID,
+    category: EmailCategory | None,
+    sent_from: datetime | None,
+    sent_to: datetime | None,
+) -> Any:
+    statement = select(EmailMessage).where(
+        col(EmailMessage.account_id) == account_id,
+        col(EmailMessage.status) == EmailStatus.SENT,
+        col(EmailMessage.category).is_not(None),
+    )
+    if category is not None:
+        statement = statement.where(col(EmailMessage.category) == category)
+    if sent_from is not None:
+        statement = statement.where(col(EmailMessage.sent_at) >= sent_from)
+    if sent_to is not None:
+        statement = statement.where(col(EmailMessage.sent_at) < sent_to)
+    return statement
+
+
+async def account_emails_page(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    page: PageRequest,
+    category: EmailCategory | None = None,
+    sent_from: datetime | None = None,
+    sent_to: datetime | None = None,
+) -> Page[EmailMessage]:
+    """Sent account-category emails, newest first."""
+    return await fetch_page(
+        session,
+        _account_emails(account_id, category, sent_from, sent_to),
+        sort=ACCOUNT_EMAILS_ORDER,
+        page=page,
+        key_of=lambda m: (m.sent_at, m.id),
+    )
+
+
+async def count_account_emails(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    category: EmailCategory | None = None,
+    sent_from: datetime | None = None,
+    sent_to: datetime | None = None,
+) -> int:
+    inner = _account_emails(account_id, category, sent_from, sent_to).subquery()
+    return int((await session.execute(select(func.count()).select_from(inner))).scalar_one())
+
+
+async def account_email(
+    session: AsyncSession, *, account_id: uuid.UUID, email_id: uuid.UUID
+) -> EmailMessage | None:
+    statement = _account_emails(account_id, None, None, None).where(
+        col(EmailMessage.id) == email_id
+    )
+    result: EmailMessage | None = (await session.execute(statement)).scalar_one_or_none()
+    return result
+
+
+async def account_of_email(session: AsyncSession, email_id: uuid.UUID) -> uuid.UUID | None:
+    """Which account an account email belongs to (to check access before reading it)."""
+    statement = select(col(EmailMessage.account_id)).where(
+        col(EmailMessage.id) == email_id, col(EmailMessage.category).is_not(None)
+    )
+    account_id: uuid.UUID | None = (await session.execute(statement)).scalar_one_or_none()
+    return account_id
+
+
+async def messages(
+    session: AsyncSession, *, status: EmailStatus | None = None, limit: int = 50
+) -> list[EmailMessage]:
+    """The newest messages (all kinds), for operators."""
+    statement = select(EmailMessage).order_by(col(EmailMessage.created_at).desc()).limit(limit)
+    if status is not None:
+        statement = statement.where(col(EmailMessage.status) == status)
+    return list((await session.execute(statement)).scalars())
+
+
+async def message_by_id(session: AsyncSession, message_id: uuid.UUID) -> EmailMessage | None:
+    return await session.get(EmailMessage, message_id)

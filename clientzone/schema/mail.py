@@ -1,0 +1,53 @@
+"""Emails the company sent to an account ("Ver mensaje")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from clientzone.ids import encode_global_id
+from clientzone.models import mail as models
+from clientzone.models.contacts import EmailCategory
+from clientzone.resolvers.mail import EmailFilter
+from clientzone.schema.node import Node
+
+strawberry.enum(
+    EmailCategory, description="What an email is about; contacts choose which they get."
+)
+
+
+@strawberry.type(name="EmailMessage", description="A copy of an email sent to the account.")
+class EmailMessageType(Node):
+    category: EmailCategory
+    subject: str
+    sent_at: datetime
+    recipients: list[str]
+    text_body: str = strawberry.field(description="The plain-text version.")
+    html_body: str = strawberry.field(
+        description="The HTML version as sent; show it sandboxed (e.g. an iframe with sandbox)."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.EmailMessage) -> EmailMessageType:
+        assert row.category is not None, "account emails have a category"
+        assert row.sent_at is not None, "only sent emails are listed"
+        return cls(
+            id=strawberry.ID(encode_global_id("EmailMessage", row.id)),
+            category=row.category,
+            subject=row.subject,
+            sent_at=row.sent_at,
+            recipients=list(row.recipients),
+            text_body=row.text_body,
+            html_body=row.html_body,
+        )
+
+
+@strawberry.input(description="Narrow the list of emails; dates are inclusive from, exclusive to.")
+class EmailFilterInput:
+    category: EmailCategory | None = None
+    sent_from: datetime | None = None
+    sent_to: datetime | None = None
+
+    def to_filter(self) -> EmailFilter:
+        return EmailFilter(category=self.category, sent_from=self.sent_from, sent_to=self.sent_to)

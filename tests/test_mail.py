@@ -1,0 +1,299 @@
+"""The outbox and the sender, against a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from clientzone.config import Settings
+from clientzone.db import Database
+from clientzone.mailers.outbox import OutboxError, notify_account
+from clientzone.mailers.worker import MailWorker
+from clientzone.models.accounts import Account
+from clientzone.models.base import utcnow
+from clientzone.models.contacts import Contact, EmailCategory
+from clientzone.models.mail import EmailMessage, EmailStatus, claim_messages, release_claims
+from clientzone.models.users import Locale
+from tests.conftest import Portal
+from tests.helpers import make_account
+from tests.smtp_server import SmtpServer
+
+RENAME = """
+mutation Rename($input: UpdatePersonalDetailsInput!) {
+  updatePersonalDetails(input: $input) { userErrors { code } }
+}
+"""
+
+
+async def _account_with_contacts(database: Database, **account: object) -> Account:
+    row = await make_account(database, email="compras@esperanza.example.com", **account)  # type: ignore[arg-type]
+    contacts = [
+        ("Beatriz", "facturas@esperanza.example.com", {EmailCategory.INVOICES}, True),
+        ("Carlos", "soporte@esperanza.example.com", {EmailCategory.SUPPORT}, True),
+        ("Dora", "antigua@esperanza.example.com", {EmailCategory.INVOICES}, False),
+        ("Eva", "COMPRAS@esperanza.example.com", {EmailCategory.INVOICES}, True),
+    ]
+    async with database.session() as session, session.begin():
+        for name, email, categories, active in contacts:
+            session.add(
+                Contact(
+                    account_id=row.id,
+                    first_name=name,
+                    email=email,
+                    categories=frozenset(categories),
+                    active=active,
+                )
+            )
+    return row
+
+
+async def _notify(
+    database: Database,
+    settings: Settings,
+    account: Account,
+    category: EmailCategory = EmailCategory.INVOICES,
+    *,
+    title: str = "Factura disponible",
+    commit: bool = True,
+) -> None:
+    async with database.session() as session, session.begin():
+        await notify_account(
+            session,
+            settings,
+            account=account,
+            category=category,
+            template="account_notice",
+            title=title,
+            body="Tu factura F-1001 ya está disponible.",
+        )
+        if not commit:
+            await session.rollback()
+
+
+async def _statuses(database: Database) -> list[EmailStatus]:
+    async with database.session() as session:
+        rows = (await session.execute(select(EmailMessage.status))).scalars().all()
+    return list(rows)
+
+
+async def _make_due(database: Database) -> None:
+    async with database.session() as session, session.begin():
+        await session.execute(update(EmailMessage).values(next_attempt_at=utcnow()))
+
+
+async def test_a_committed_mutation_delivers_its_notice_to_the_person_only(
+    portal: Portal, mail_worker: MailWorker, smtp_server: SmtpServer, database: Database
+) -> None:
+    # when
+    data = await portal.owner.data(RENAME, {"input": {"firstName": "Ana María"}})
+    await mail_worker.drain()
+    # then
+    assert data["updatePersonalDetails"]["userErrors"] == []
+    assert len(smtp_server.received) == 1
+    received = smtp_server.received[0]
+    assert received.recipients == ["ana@example.com"]
+    assert received.message["Subject"] == "Tus datos personales han cambiado"
+    assert "Nombre" in received.text
+    assert received.message["From"] == "Área de clientes <no-reply@clientzone.example.com>"
+    async with database.session() as session:
+        stored = (await session.execute(select(EmailMessage))).scalar_one()
+    assert received.message["Message-ID"] == stored.message_id
+    assert (stored.category, stored.account_id, stored.status) == (None, None, EmailStatus.SENT)
+
+
+async def test_a_mutation_with_bad_input_sends_nothing(
+    portal: Portal, mail_worker: MailWorker, smtp_server: SmtpServer, database: Database
+) -> None:
+    await portal.owner.data(RENAME, {"input": {"firstName": "", "lastName": "Pérez"}})
+    await portal.owner.data(RENAME, {"input": {"firstName": "Ana"}})  # no change: no notice
+    await mail_worker.drain()
+    assert smtp_server.received == []
+    assert await _statuses(database) == []
+
+
+async def test_account_notices_go_to_the_account_and_opted_in_active_contacts_once(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    account = await _account_with_contacts(database)
+    await _notify(database, mail_settings, account, EmailCategory.INVOICES)
+    await _notify(database, mail_settings, account, EmailCategory.SUPPORT, title="Caso actualizado")
+    await mail_worker.drain()
+    by_subject = {r.message["Subject"]: sorted(r.recipients) for r in smtp_server.received}
+    assert by_subject == {
+        "Factura disponible · Ferretería La Esperanza": [
+            "compras@esperanza.example.com",
+            "facturas@esperanza.example.com",
+        ],
+        "Caso actualizado · Ferretería La Esperanza": [
+            "compras@esperanza.example.com",
+            "soporte@esperanza.example.com",
+        ],
+    }
+
+
+async def test_a_rolled_back_change_delivers_nothing(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    account = await _account_with_contacts(database)
+    await _notify(database, mail_settings, account, commit=False)
+    assert await mail_worker.drain() == 0
+    assert smtp_server.received == []
+
+
+async def test_smtp_down_keeps_messages_queued_then_delivers_each_exactly_once(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    account = await _account_with_contacts(database)
+    smtp_server.stop()
+    for i in range(3):
+        await _notify(database, mail_settings, account, title=f"Aviso {i}")
+    # when the server is down
+    assert await mail_worker.drain() == 3
+    async with database.session() as session:
+        rows = (await session.execute(select(EmailMessage))).scalars().all()
+    assert {(r.status, r.attempts) for r in rows} == {(EmailStatus.QUEUED, 1)}
+    assert all(r.next_attempt_at > utcnow() for r in rows)
+    assert all("connection failed" in (r.last_error or "") for r in rows)
+    assert await mail_worker.drain() == 0  # not due yet: backoff
+    # then it comes back
+    smtp_server.start()
+    await _make_due(database)
+    assert await mail_worker.drain() == 3
+    await _make_due(database)
+    assert await mail_worker.drain() == 0
+    subjects = sorted(r.message["Subject"].split(" · ")[0] for r in smtp_server.received)
+    assert subjects == ["Aviso 0", "Aviso 1", "Aviso 2"]
+    assert await _statuses(database) == [EmailStatus.SENT] * 3
+
+
+async def test_a_permanent_rejection_fails_with_the_servers_error(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    account = await make_account(database, email="nadie@esperanza.example.com")
+    smtp_server.recorder.refuse["nadie@esperanza.example.com"] = "550 5.1.1 Mailbox unavailable"
+    await _notify(database, mail_settings, account)
+    await mail_worker.drain()
+    async with database.session() as session:
+        row = (await session.execute(select(EmailMessage))).scalar_one()
+    assert row.status is EmailStatus.FAILED
+    assert row.last_error is not None
+    assert "550" in row.last_error
+    assert "Mailbox unavailable" in row.last_error
+    assert smtp_server.received == []
+
+
+async def test_temporary_rejections_retry_until_dead(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    account = await make_account(database, email="llena@esperanza.example.com")
+    smtp_server.recorder.refuse["llena@esperanza.example.com"] = "452 4.2.2 Mailbox full"
+    await _notify(database, mail_settings, account)
+    statuses = []
+    for _ in range(mail_settings.mail_max_attempts):
+        await _make_due(database)
+        await mail_worker.drain()
+        statuses += await _statuses(database)
+    assert statuses == [EmailStatus.QUEUED, EmailStatus.QUEUED, EmailStatus.DEAD]
+
+
+async def test_a_malformed_address_is_refused_when_enqueued(
+    database: Database, mail_settings: Settings
+) -> None:
+    account = await make_account(database, email="compras@@esperanza")
+    with pytest.raises(OutboxError, match="invalid recipient address 'compras@@esperanza'"):
+        await _notify(database, mail_settings, account)
+    assert await _statuses(database) == []
+
+
+async def test_a_template_that_does_not_render_is_refused_when_enqueued(
+    database: Database, mail_settings: Settings
+) -> None:
+    account = await make_account(database, email="compras@esperanza.example.com")
+    async with database.session() as session, session.begin():
+        with pytest.raises(OutboxError, match="does not render"):
+            await notify_account(
+                session,
+                mail_settings,
+                account=account,
+                category=EmailCategory.GENERAL,
+                template="account_notice",
+                title="Sin cuerpo",
+            )
+
+
+async def test_messages_are_rendered_in_the_accounts_language_with_branding(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    spanish = await make_account(database, email="es@esperanza.example.com")
+    english = await make_account(database, email="en@esperanza.example.com", locale=Locale.EN)
+    await _notify(database, mail_settings, spanish)
+    await _notify(database, mail_settings, english)
+    await mail_worker.drain()
+    by_recipient = {r.recipients[0]: r for r in smtp_server.received}
+    assert "Cuenta " in by_recipient["es@esperanza.example.com"].text
+    assert by_recipient["es@esperanza.example.com"].message["Content-Language"] == "es"
+    assert "Account " in by_recipient["en@esperanza.example.com"].text
+    assert "Ferretera Central" in by_recipient["en@esperanza.example.com"].html
+
+
+async def test_user_provided_text_is_escaped_in_html(
+    portal: Portal, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    await portal.owner.data(RENAME, {"input": {"firstName": "<script>alert(1)</script>"}})
+    await mail_worker.drain()
+    received = smtp_server.received[0]
+    assert "<script>" not in received.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in received.html
+    assert "<script>alert(1)</script>" in received.text
+
+
+async def test_without_smtp_messages_are_recorded_and_logged(
+    database: Database, settings: Settings
+) -> None:
+    account = await make_account(database, email="compras@esperanza.example.com")
+    await _notify(database, settings, account)
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("clientzone.mail").addHandler(handler)
+    logging.getLogger("clientzone.mail").setLevel(logging.INFO)
+    try:
+        assert await MailWorker(database, settings).drain() == 1
+    finally:
+        logging.getLogger("clientzone.mail").removeHandler(handler)
+    assert await _statuses(database) == [EmailStatus.SENT]
+    assert len(lines) == 1
+    assert "compras@esperanza.example.com" in lines[0]
+    assert "Factura disponible" in lines[0]
+
+
+async def test_stopping_gives_back_claimed_but_unsent_messages(
+    database: Database, mail_settings: Settings
+) -> None:
+    account = await make_account(database, email="compras@esperanza.example.com")
+    await _notify(database, mail_settings, account)
+    async with database.session() as session, session.begin():
+        claimed = await claim_messages(session, worker="w1", limit=10, lease=timedelta(minutes=5))
+    async with database.session() as session, session.begin():
+        again = await claim_messages(session, worker="w2", limit=10, lease=timedelta(minutes=5))
+    assert len(claimed) == 1
+    assert again == []
+    async with database.session() as session, session.begin():
+        assert await release_claims(session, worker="w1") == 1
+    async with database.session() as session:
+        row = (await session.execute(select(EmailMessage))).scalar_one()
+    assert (row.status, row.attempts, row.claimed_by) == (EmailStatus.QUEUED, 0, None)
+
+
+async def test_an_expired_claim_is_taken_over(database: Database, mail_settings: Settings) -> None:
+    account = await make_account(database, email="compras@esperanza.example.com")
+    await _notify(database, mail_settings, account)
+    async with database.session() as session, session.begin():
+        await claim_messages(session, worker="crashed", limit=10, lease=timedelta(seconds=-1))
+    async with database.session() as session, session.begin():
+        taken = await claim_messages(session, worker="w2", limit=10, lease=timedelta(minutes=5))
+    assert [m.claimed_by for m in taken] == ["w2"]
+    assert taken[0].attempts == 2
