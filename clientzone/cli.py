@@ -61,6 +61,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         reload=args.reload,
         proxy_headers=True,
         log_level=settings.log_level.lower(),
+        log_config=None,  # the app configures logging (text or JSON) itself
     )
     return 0
 

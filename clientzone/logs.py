@@ -42,7 +42,8 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
         )
-    root = logging.getLogger("clientzone")
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
-    root.propagate = False
+    for name in ("clientzone", "uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(settings.log_level)
+        logger.propagate = False

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -26,7 +28,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(database_url: str, smtp_server: SmtpServer) -> Iterator[str]:
+def server_log(tmp_path: Path) -> Path:
+    return tmp_path / "server.log"
+
+
+@pytest.fixture
+def server(database_url: str, smtp_server: SmtpServer, server_log: Path) -> Iterator[str]:
     port = _free_port()
     env = {
         **os.environ,
@@ -37,10 +44,11 @@ def server(database_url: str, smtp_server: SmtpServer) -> Iterator[str]:
         "SMTP_SECURITY": "none",
         "MAIL_POLL_SECONDS": "30",
     }
+    log_file = server_log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "clientzone", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log_file,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -58,11 +66,12 @@ def server(database_url: str, smtp_server: SmtpServer) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
-        if process.stdout:
-            process.stdout.close()
+        log_file.close()
 
 
-async def test_a_portal_query_over_a_real_server(server: str, database: Database) -> None:
+async def test_a_portal_query_over_a_real_server(
+    server: str, database: Database, server_log: Path
+) -> None:
     user = await make_user(database, "ana@example.com")
     account = await make_account(database, number="MX-1", name="Ferretería")
     await make_membership(database, user, account)
@@ -85,6 +94,13 @@ async def test_a_portal_query_over_a_real_server(server: str, database: Database
             }
         }
     }
+    # LOG_FORMAT=json: every line is a JSON object; the access line has the request id
+    await asyncio.sleep(0.2)
+    lines = (await asyncio.to_thread(server_log.read_text)).splitlines()
+    entries = [json.loads(line) for line in lines if line]
+    access = [e for e in entries if e["logger"] == "uvicorn.access" and "/graphql" in e["message"]]
+    assert access
+    assert access[-1]["request_id"] == response.headers["x-request-id"]
 
 
 async def test_the_server_sends_mail_in_process_right_after_the_commit(
@@ -108,8 +124,6 @@ async def test_the_server_sends_mail_in_process_right_after_the_commit(
 
 
 async def test_the_websocket_route_speaks_graphql_transport_ws(server: str) -> None:
-    import json
-
     from websockets.asyncio.client import connect
 
     url = server.replace("http://", "ws://") + "/graphql"
