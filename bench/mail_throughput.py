@@ -28,7 +28,7 @@ from clientzone.mailers.outbox import notify_account
 from clientzone.migrate import upgrade
 from clientzone.models.accounts import Account
 from clientzone.models.contacts import EmailCategory
-from tests.smtp_server import SmtpServer
+from tests.smtp_server import SmtpServer, smtp_env
 
 MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 
@@ -74,9 +74,7 @@ async def run_workers(url: str, port: int, workers: int) -> float:
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(port),
-        "SMTP_SECURITY": "none",
+        **smtp_env(port),
         "LOG_LEVEL": "WARNING",
     }
     started = time.perf_counter()

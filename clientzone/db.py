@@ -104,7 +104,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _no_lazy_loading(state: ORMExecuteState) -> None:
-    if state.is_select and not state.is_column_load and not state.is_relationship_load:
+    # Only where a relationship could load lazily: the option makes a new
+    # statement, whose SQL cache key costs a walk of the whole tree (~1 ms).
+    if (
+        state.is_select
+        and not state.is_column_load
+        and not state.is_relationship_load
+        and any(mapper.relationships for mapper in state.all_mappers)
+    ):
         state.statement = state.statement.options(raiseload("*"))
 
 

@@ -52,6 +52,11 @@ class Recorder:
         return "250 Message accepted for delivery"
 
 
+def smtp_env(port: int) -> dict[str, str]:
+    """Environment for a clientzone process that sends to this test server."""
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

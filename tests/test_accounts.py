@@ -153,3 +153,28 @@ async def _token(database: object, user: object) -> str:
     from tests.helpers import issue_token
 
     return await issue_token(database, user)  # type: ignore[arg-type]
+
+
+async def test_memberships_page_by_cursor_both_ways(portal: Portal) -> None:
+    query = """
+    query M($first: Int, $after: String, $last: Int, $before: String) {
+      viewer { memberships(first: $first, after: $after, last: $last, before: $before) {
+        nodes { account { number } }
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      } }
+    }
+    """
+
+    async def page(**arguments: object) -> tuple[list[str], dict[str, object]]:
+        data = await portal.owner.data(query, arguments)
+        connection = data["viewer"]["memberships"]
+        return [n["account"]["number"] for n in connection["nodes"]], connection["pageInfo"]
+
+    first, info = await page(first=2)
+    second, info2 = await page(first=2, after=info["endCursor"])
+    back, info3 = await page(last=1, before=info2["startCursor"])
+    assert first == ["AR-2000", "MX-1000"]
+    assert second == ["MX-1001", "MX-1002"]
+    assert (info2["hasPreviousPage"], info2["hasNextPage"]) == (True, False)
+    assert back == ["MX-1000"]
+    assert info3["hasPreviousPage"] is True

@@ -17,7 +17,7 @@ import pytest
 
 from clientzone.db import Database
 from tests.helpers import issue_token, make_account, make_membership, make_user
-from tests.smtp_server import SmtpServer
+from tests.smtp_server import SmtpServer, smtp_env
 
 
 def _free_port() -> int:
@@ -39,9 +39,7 @@ def server(database_url: str, smtp_server: SmtpServer, server_log: Path) -> Iter
         **os.environ,
         "DATABASE_URL": database_url,
         "LOG_FORMAT": "json",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_server.port),
-        "SMTP_SECURITY": "none",
+        **smtp_env(smtp_server.port),
         "MAIL_POLL_SECONDS": "30",
     }
     log_file = server_log.open("w")

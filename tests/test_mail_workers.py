@@ -15,7 +15,7 @@ from clientzone.mailers.outbox import notify_account
 from clientzone.models.contacts import EmailCategory
 from clientzone.models.mail import EmailMessage, EmailStatus
 from tests.helpers import make_account
-from tests.smtp_server import SmtpServer
+from tests.smtp_server import SmtpServer, smtp_env
 
 MESSAGES = 500
 
@@ -24,9 +24,7 @@ async def _worker(database_url: str, smtp_port: int) -> tuple[int, str]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "SMTP_SECURITY": "none",
+        **smtp_env(smtp_port),
         "MAIL_BATCH_SIZE": "20",
         "LOG_LEVEL": "WARNING",
     }

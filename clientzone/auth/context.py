@@ -97,7 +97,11 @@ async def build_context(
     wake_mail: Callable[[], None] | None = None,
 ) -> Context:
     db = RequestDb(database)
-    viewer = await authenticate(db, request)
+    try:
+        viewer = await authenticate(db, request)
+    except BaseException:
+        await db.close()
+        raise
     locale = negotiate_locale(request.headers.get("accept-language"))
     if locale is None:
         locale = viewer.user.locale if viewer else DEFAULT_LOCALE

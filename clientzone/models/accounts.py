@@ -9,9 +9,9 @@ from enum import StrEnum
 
 from sqlalchemy import Index, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, col
 
-from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from clientzone.models.base import PostalAddress, StrEnumType, UTCDateTime, new_id, utcnow
 from clientzone.models.users import Locale
 
 
@@ -21,7 +21,7 @@ class AccountStatus(StrEnum):
     CLOSED = "CLOSED"
 
 
-class Account(SQLModel, table=True):
+class Account(PostalAddress, table=True):
     __tablename__ = "accounts"
     # Linked accounts are listed by customer number: one index walk per page.
     __table_args__ = (Index("ix_accounts_parent_id_number", "parent_id", "number"),)
@@ -41,12 +41,6 @@ class Account(SQLModel, table=True):
     email: str | None = Field(default=None, sa_type=String(254))
     phone: str | None = Field(default=None, sa_type=String(32))
     mobile_phone: str | None = Field(default=None, sa_type=String(32))
-    street: str | None = Field(default=None, sa_type=String(200))
-    neighborhood: str | None = Field(default=None, sa_type=String(120))
-    city: str | None = Field(default=None, sa_type=String(120))
-    state: str | None = Field(default=None, sa_type=String(120))
-    postal_code: str | None = Field(default=None, sa_type=String(20))
-    country: str | None = Field(default=None, sa_type=String(2))
     tax_id: str | None = Field(default=None, sa_type=String(32))
     security_pin_hash: str | None = Field(default=None, sa_type=String(255))
     locale: Locale = Field(default=Locale.ES, sa_type=StrEnumType(Locale))

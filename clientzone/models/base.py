@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 # Deterministic constraint names, identical on SQLite and PostgreSQL, so that
 # migrations can refer to them.
@@ -29,6 +29,17 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class PostalAddress(SQLModel):
+    """Address columns shared by accounts and contacts (colonia = neighborhood)."""
+
+    street: str | None = Field(default=None, sa_type=String(200))
+    neighborhood: str | None = Field(default=None, sa_type=String(120))
+    city: str | None = Field(default=None, sa_type=String(120))
+    state: str | None = Field(default=None, sa_type=String(120))
+    postal_code: str | None = Field(default=None, sa_type=String(20))
+    country: str | None = Field(default=None, sa_type=String(2))
 
 
 def new_id() -> uuid.UUID:

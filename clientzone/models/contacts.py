@@ -11,9 +11,9 @@ from sqlalchemy import Index, String, UniqueConstraint, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, col
 
-from clientzone.models.base import UTCDateTime, new_id, utcnow
+from clientzone.models.base import PostalAddress, UTCDateTime, new_id, utcnow
 
 
 class EmailCategory(StrEnum):
@@ -45,7 +45,7 @@ class CategorySet(TypeDecorator[frozenset[EmailCategory]]):
         return frozenset(EmailCategory(c) for c in value.split(",") if c)
 
 
-class Contact(SQLModel, table=True):
+class Contact(PostalAddress, table=True):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("account_id", "email"),
@@ -59,12 +59,6 @@ class Contact(SQLModel, table=True):
     company: str | None = Field(default=None, sa_type=String(200))
     email: str = Field(sa_type=String(254))
     phone: str | None = Field(default=None, sa_type=String(32))
-    street: str | None = Field(default=None, sa_type=String(200))
-    neighborhood: str | None = Field(default=None, sa_type=String(120))
-    city: str | None = Field(default=None, sa_type=String(120))
-    state: str | None = Field(default=None, sa_type=String(120))
-    postal_code: str | None = Field(default=None, sa_type=String(20))
-    country: str | None = Field(default=None, sa_type=String(2))
     active: bool = True
     categories: frozenset[EmailCategory] = Field(default=frozenset(), sa_type=CategorySet)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     and_,
+    bindparam,
     func,
     literal,
     not_,
@@ -120,18 +122,21 @@ class Grant:
         )
 
 
-def _effective_memberships(
-    user_id: uuid.UUID, account_ids: Sequence[uuid.UUID] | None = None
-) -> Subquery:
+@cache
+def _effective_memberships(limited: bool) -> Subquery:
     """Direct memberships plus the linked accounts of accounts the user owns,
-    limited to `account_ids` when given (inside each branch, so an owner of
-    thousands of linked accounts does not cost thousands of rows per check).
+    limited to the `account_ids` parameter when `limited` (inside each branch,
+    so an owner of thousands of linked accounts does not cost thousands of rows
+    per check).
 
+    Built once per shape, with `user_id` and `account_ids` as bound parameters
+    given at execution: building this union costs more than running it.
     The union takes its column types from the first select, so rows come back
     with `role` as a Role and `permissions` as a frozenset (or None).
     """
     m = Membership.__table__.c  # type: ignore[attr-defined]
     a = Account.__table__.c  # type: ignore[attr-defined]
+    user_id = bindparam("user_id", type_=m.user_id.type)
     owned = select(m.account_id).where(m.user_id == user_id, m.role == Role.OWNER.value)
     direct = (
         select(
@@ -156,7 +161,8 @@ def _effective_memberships(
         null().label("permissions"),
         literal(True, Boolean).label("inherited"),
     ).where(a.parent_id.in_(owned), not_(a.id.in_(owned)))
-    if account_ids is not None:
+    if limited:
+        account_ids = bindparam("account_ids", type_=m.account_id.type, expanding=True)
         direct = direct.where(m.account_id.in_(account_ids))
         inherited = inherited.where(a.id.in_(account_ids))
     return union_all(direct, inherited).subquery("effective_memberships")
@@ -165,30 +171,33 @@ def _effective_memberships(
 async def memberships_page(
     session: AsyncSession, *, user_id: uuid.UUID, page: PageRequest
 ) -> Page[Grant]:
-    effective = _effective_memberships(user_id)
-    statement = select(effective)
+    effective = _effective_memberships(False)
     result = await fetch_page(
         session,
-        statement,
+        select(effective),
         sort=SortKey(columns=[effective.c.account_number]),
         page=page,
         key_of=lambda row: (row.account_number,),
         scalars=False,
+        params={"user_id": user_id},
     )
     grants = [Grant.from_row(row) for row in result.rows]
     return Page(grants, result.keys, result.has_next_page, result.has_previous_page)
 
 
 async def count_memberships(session: AsyncSession, *, user_id: uuid.UUID) -> int:
-    effective = _effective_memberships(user_id)
-    return int((await session.execute(select(func.count()).select_from(effective))).scalar_one())
+    statement = select(func.count()).select_from(_effective_memberships(False))
+    return int((await session.execute(statement, {"user_id": user_id})).scalar_one())
 
 
 async def grants_for_accounts(
     session: AsyncSession, *, user_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Grant]:
-    statement = select(_effective_memberships(user_id, account_ids))
-    return {(g := Grant.from_row(row)).account_id: g for row in (await session.execute(statement))}
+    statement = select(_effective_memberships(True))
+    params = {"user_id": user_id, "account_ids": list(account_ids)}
+    return {
+        (g := Grant.from_row(row)).account_id: g for row in await session.execute(statement, params)
+    }
 
 
 def _reachable_children(account_id: uuid.UUID, user_id: uuid.UUID) -> Select[Any]:

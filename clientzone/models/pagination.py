@@ -8,7 +8,7 @@ costs. Encoding positions as opaque cursors is the API layer's job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -98,8 +98,10 @@ async def fetch_page(
     page: PageRequest,
     key_of: Callable[[Any], Key],
     scalars: bool = True,
+    params: Mapping[str, Any] | None = None,
 ) -> Page[Any]:
-    """Run `statement` for one page; `key_of(row)` gives a row's sort-key values."""
+    """Run `statement` (with bound `params`) for one page; `key_of(row)` gives a
+    row's sort-key values."""
     forwards = not page.backwards
     if page.after is not None:
         after = _checked(sort, page.after, "after")
@@ -108,7 +110,7 @@ async def fetch_page(
         before = _checked(sort, page.before, "before")
         statement = statement.where(_beyond(sort, before, forwards=False))
     statement = statement.order_by(*_order(sort, forwards=forwards)).limit(page.size + 1)
-    result = await session.execute(statement)
+    result = await session.execute(statement, params)
     rows: list[Any] = list(result.scalars().all() if scalars else result.all())
     more = len(rows) > page.size
     rows = rows[: page.size]
