@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from clientzone.db import Database
 from clientzone.migrate import upgrade
@@ -76,4 +76,8 @@ async def prepare(
         token, _ = await create_session(
             session, user_id=user_id, kind=SessionKind.TOKEN, lifetime=timedelta(days=1)
         )
+    # Fresh statistics, as autovacuum would gather after a bulk load.
+    async with database.engine.connect() as connection:
+        await connection.execute(text("ANALYZE"))
+        await connection.commit()
     return token, first_id
