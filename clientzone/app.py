@@ -68,6 +68,10 @@ class GraphQLView(GraphQL[Context, None]):
             wake_mail=self.mail_worker.wake if self.mail_worker else None,
         )
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
+        if isinstance(request, WebSocket):
+            # A socket lives for minutes or hours: give the connection back to
+            # the pool now (later reads open a fresh session when they need one).
+            await context.db.close()
         return context
 
     async def process_result(
