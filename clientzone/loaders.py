@@ -16,10 +16,16 @@ from strawberry.dataloader import DataLoader
 
 from clientzone.db import RequestDb
 from clientzone.models.accounts import Account, accounts_by_ids
-from clientzone.models.memberships import Grant, grants_for_accounts
+from clientzone.models.memberships import (
+    Grant,
+    grants_for_accounts,
+    linked_accounts_first_pages,
+)
+from clientzone.models.pagination import Page
 from clientzone.models.users import User, users_by_ids
 
 K = TypeVar("K", bound=Hashable)
+EMPTY_PAGE: Page[Account] = Page([], [], has_next_page=False, has_previous_page=False)
 V = TypeVar("V")
 
 
@@ -43,6 +49,8 @@ class Loaders:
     user_by_id: DataLoader[uuid.UUID, User | None]
     # The viewer's grant per account (None: the viewer cannot reach it).
     grant_by_account: DataLoader[uuid.UUID, Grant | None]
+    # The first page of linked accounts the viewer reaches, by (account, size).
+    linked_accounts_first_page: DataLoader[tuple[uuid.UUID, int], Page[Account]]
 
     @classmethod
     def build(cls, db: RequestDb, viewer_id: uuid.UUID | None) -> Loaders:
@@ -57,8 +65,23 @@ class Loaders:
                 return {}
             return await grants_for_accounts(session, user_id=viewer_id, account_ids=ids)
 
+        async def linked_first_pages(keys: list[tuple[uuid.UUID, int]]) -> list[Page[Account]]:
+            assert viewer_id is not None, "linked accounts are read for a viewer"
+            found: dict[tuple[uuid.UUID, int], Page[Account]] = {}
+            async with db.read() as session:
+                for size in sorted({size for _, size in keys}):
+                    pages = await linked_accounts_first_pages(
+                        session,
+                        account_ids=[a for a, s in keys if s == size],
+                        user_id=viewer_id,
+                        size=size,
+                    )
+                    found.update({(a, size): page for a, page in pages.items()})
+            return [found.get(key, EMPTY_PAGE) for key in keys]
+
         return cls(
             account_by_id=by_key(db, accounts),
             user_by_id=by_key(db, users),
             grant_by_account=by_key(db, grants),
+            linked_accounts_first_page=DataLoader(load_fn=linked_first_pages),
         )

@@ -71,3 +71,47 @@ async def test_the_active_account_is_worked_out_once_per_request(
     assert data["account"] == {"number": "AR-2000"}
     # token lookup, first membership, the account row
     assert counted.count == 3
+
+
+NESTED = """
+{
+  viewer {
+    memberships(first: 50) {
+      nodes {
+        account { number linkedAccounts(first: 2) { nodes { number } pageInfo { hasNextPage } } }
+      }
+    }
+  }
+}
+"""
+
+
+async def test_a_connection_nested_under_a_list_is_one_statement(
+    portal: Portal,
+    database: Database,
+    sql_statements: Callable[[], AbstractContextManager[StatementCounter]],
+) -> None:
+    with sql_statements() as few:
+        before = await portal.owner.data(NESTED)
+    for i in range(10):
+        parent = await make_account(database, number=f"PE-{i:03d}", currency="PEN")
+        for j in range(3):
+            await make_account(database, number=f"PE-{i:03d}-{j}", parent=parent)
+        await make_membership(database, portal.owner_user, parent, Role.OWNER)
+    with sql_statements() as many:
+        data = await portal.owner.data(NESTED)
+    by_number = {
+        n["account"]["number"]: n["account"]["linkedAccounts"]
+        for n in data["viewer"]["memberships"]["nodes"]
+    }
+    assert by_number["MX-1000"] == {
+        "nodes": [{"number": "MX-1001"}, {"number": "MX-1002"}],
+        "pageInfo": {"hasNextPage": False},
+    }
+    assert by_number["PE-004"] == {
+        "nodes": [{"number": "PE-004-0"}, {"number": "PE-004-1"}],
+        "pageInfo": {"hasNextPage": True},
+    }
+    assert by_number["PE-004-2"] == {"nodes": [], "pageInfo": {"hasNextPage": False}}
+    assert len(before["viewer"]["memberships"]["nodes"]) == 4
+    assert few.count == many.count

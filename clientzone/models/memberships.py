@@ -40,7 +40,13 @@ from sqlmodel import Field, SQLModel, col
 
 from clientzone.models.accounts import Account
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
-from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
+from clientzone.models.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    fetch_first_pages,
+    fetch_page,
+)
 
 
 class Role(StrEnum):
@@ -200,7 +206,7 @@ async def grants_for_accounts(
     }
 
 
-def _reachable_children(account_id: uuid.UUID, user_id: uuid.UUID) -> Select[Any]:
+def _reachable_children(parent_ids: Sequence[uuid.UUID], user_id: uuid.UUID) -> Select[Any]:
     """Every child for the parent's owner; otherwise the children with a membership.
 
     Written as two EXISTS so that the database walks the (parent_id, number)
@@ -209,15 +215,22 @@ def _reachable_children(account_id: uuid.UUID, user_id: uuid.UUID) -> Select[Any
     m = Membership.__table__.c  # type: ignore[attr-defined]
     owns_parent = (
         select(m.id)
-        .where(m.user_id == user_id, m.account_id == account_id, m.role == Role.OWNER.value)
+        .where(
+            m.user_id == user_id,
+            m.account_id == col(Account.parent_id),
+            m.role == Role.OWNER.value,
+        )
         .exists()
     )
     member_of_child = (
         select(m.id).where(m.user_id == user_id, m.account_id == col(Account.id)).exists()
     )
     return select(Account).where(
-        col(Account.parent_id) == account_id, or_(owns_parent, member_of_child)
+        col(Account.parent_id).in_(parent_ids), or_(owns_parent, member_of_child)
     )
+
+
+LINKED_ACCOUNTS_ORDER = SortKey(columns=[col(Account.number)])
 
 
 async def linked_accounts_page(
@@ -226,9 +239,25 @@ async def linked_accounts_page(
     """Linked accounts of `account_id` that `user_id` reaches, by customer number."""
     return await fetch_page(
         session,
-        _reachable_children(account_id, user_id),
-        sort=SortKey(columns=[col(Account.number)]),
+        _reachable_children([account_id], user_id),
+        sort=LINKED_ACCOUNTS_ORDER,
         page=page,
+        key_of=lambda a: (a.number,),
+    )
+
+
+async def linked_accounts_first_pages(
+    session: AsyncSession, *, account_ids: Sequence[uuid.UUID], user_id: uuid.UUID, size: int
+) -> dict[uuid.UUID, Page[Account]]:
+    """The first page of reachable linked accounts of each account, in one statement."""
+    return await fetch_first_pages(
+        session,
+        _reachable_children(account_ids, user_id),
+        entity=Account,
+        partition_by=col(Account.parent_id),
+        parent_of=lambda a: a.parent_id,
+        sort=LINKED_ACCOUNTS_ORDER,
+        size=size,
         key_of=lambda a: (a.number,),
     )
 
@@ -236,5 +265,5 @@ async def linked_accounts_page(
 async def count_linked_accounts(
     session: AsyncSession, *, account_id: uuid.UUID, user_id: uuid.UUID
 ) -> int:
-    children = _reachable_children(account_id, user_id).subquery()
+    children = _reachable_children([account_id], user_id).subquery()
     return int((await session.execute(select(func.count()).select_from(children))).scalar_one())

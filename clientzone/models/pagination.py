@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from clientzone.errors import InvalidPagination
 
@@ -123,3 +124,39 @@ async def fetch_page(
     else:
         has_next, has_previous = page.before is not None, more or page.after is not None
     return Page(rows, keys, has_next_page=has_next, has_previous_page=has_previous)
+
+
+async def fetch_first_pages(
+    session: AsyncSession,
+    statement: Select[Any],
+    *,
+    entity: type[Any],
+    partition_by: Any,
+    parent_of: Callable[[Any], Any],
+    sort: SortKey,
+    size: int,
+    key_of: Callable[[Any], Key],
+) -> dict[Any, Page[Any]]:
+    """The first page of `size` rows for every parent at once, keyed by the
+    `partition_by` column, `parent_of(row)` (ROW_NUMBER per partition), so that a connection nested
+    under each item of a list costs one statement, not one per item.
+    `statement` selects `entity` rows of all the wanted parents."""
+    position = func.row_number().over(
+        partition_by=partition_by, order_by=_order(sort, forwards=True)
+    )
+    numbered = statement.add_columns(position.label("page_position")).subquery("numbered")
+    row = aliased(entity, numbered)
+    limited = select(row, numbered.c.page_position).where(numbered.c.page_position <= size + 1)
+    found = (await session.execute(limited)).all()
+    grouped: dict[Any, list[tuple[int, Any]]] = {}
+    for item, item_position in found:
+        grouped.setdefault(parent_of(item), []).append((item_position, item))
+    pages: dict[Any, Page[Any]] = {}
+    for parent, items in grouped.items():
+        rows = [item for _, item in sorted(items, key=lambda pair: pair[0])]
+        more = len(rows) > size
+        rows = rows[:size]
+        pages[parent] = Page(
+            rows, [key_of(r) for r in rows], has_next_page=more, has_previous_page=False
+        )
+    return pages

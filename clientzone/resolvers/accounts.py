@@ -32,8 +32,13 @@ async def parent(ctx: Context, child: Account) -> Account | None:
 async def linked_accounts(
     ctx: Context, parent_account: Account, page: PageRequest
 ) -> Page[Account]:
-    """Linked accounts the viewer reaches (all of them for the parent's owner)."""
+    """Linked accounts the viewer reaches (all of them for the parent's owner).
+
+    A first page (no cursor) comes from a loader: listed under every account of
+    a list, it still costs one statement."""
     assert ctx.viewer is not None
+    if page.after is None and page.before is None and not page.backwards:
+        return await ctx.loaders.linked_accounts_first_page.load((parent_account.id, page.size))
     async with ctx.db.read() as session:
         return await linked_accounts_page(
             session, account_id=parent_account.id, user_id=ctx.viewer.user.id, page=page
