@@ -23,7 +23,7 @@ from strawberry.types import ExecutionResult
 
 from clientzone import __version__
 from clientzone.auth.context import Context, build_context
-from clientzone.config import MailSender, Settings, load_settings
+from clientzone.config import ConfigError, MailSender, Settings, load_settings
 from clientzone.db import Database
 from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale, translate
 from clientzone.logs import configure_logging
@@ -117,6 +117,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     configure_logging(settings)
     owns_database = database is None
     db = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+    if settings.mail_sender is MailSender.IN_PROCESS and settings.requires_smtp:
+        raise ConfigError("invalid SMTP_HOST: required in production (or set MAIL_SENDER=off)")
     mail_worker = (
         MailWorker(db, settings) if settings.mail_sender is MailSender.IN_PROCESS else None
     )

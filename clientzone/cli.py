@@ -50,6 +50,11 @@ def cmd_make_migration(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from clientzone.config import MailSender
+
+    if settings.mail_sender is MailSender.IN_PROCESS and settings.requires_smtp:
+        raise ConfigError("invalid SMTP_HOST: required in production (or set MAIL_SENDER=off)")
+
     if args.workers > 1 and settings.is_sqlite:
         print("note: several workers on SQLite serialise writes; use PostgreSQL in production")
     uvicorn.run(
@@ -143,6 +148,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from clientzone.mailers.worker import MailWorker
 
     configure_logging(settings)
+    if settings.requires_smtp:
+        raise ConfigError("invalid SMTP_HOST: required in production")
 
     async def run() -> int:
         database = _database(settings)

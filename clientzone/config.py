@@ -132,6 +132,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def requires_smtp(self) -> bool:
+        """In production a sender without SMTP_HOST would mark mail sent and drop it."""
+        return self.environment is Environment.PRODUCTION and self.smtp_host is None
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

@@ -136,3 +136,10 @@ async def test_another_accounts_emails_are_not_found(portal: Portal, database: D
         {"id": gid("Account", portal.other.id)},
     )
     assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
+
+
+async def test_a_date_without_offset_is_read_as_utc(portal: Portal, database: Database) -> None:
+    await _seed(database, portal)
+    window = {"sentFrom": "2026-03-02T00:00:00", "sentTo": "2026-03-03T00:00:00"}
+    data = await portal.owner.data(EMAILS, {"filter": window})
+    assert [e["subject"] for e in data["account"]["emails"]["nodes"]] == ["Novedades"]

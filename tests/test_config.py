@@ -77,3 +77,24 @@ def test_the_cli_stops_with_a_one_line_message_and_a_non_zero_exit() -> None:
     assert result.stderr.strip().splitlines() == [
         "error: invalid DATABASE_URL: must start with sqlite:// or postgresql://"
     ]
+
+
+def test_production_refuses_to_send_mail_without_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clientzone.app import create_app
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, environment="production", secret_key="s" * 40
+    )
+    with pytest.raises(ConfigError, match="SMTP_HOST"):
+        create_app(settings)
+    result = subprocess.run(
+        [sys.executable, "-m", "clientzone", "worker", "--drain"],
+        env={"ENVIRONMENT": "production", "SECRET_KEY": "s" * 40, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: invalid SMTP_HOST: required in production"
+    # servers that leave sending to workers do not need it
+    assert create_app(settings.model_copy(update={"mail_sender": "off"}))

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from clientzone.config import Settings
 from clientzone.db import Database
+from clientzone.mailers import worker as worker_module
 from clientzone.mailers.outbox import OutboxError, notify_account
+from clientzone.mailers.smtp import Transport
 from clientzone.mailers.worker import MailWorker
 from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
 from clientzone.models.contacts import Contact, EmailCategory
-from clientzone.models.mail import EmailMessage, EmailStatus, claim_messages, release_claims
+from clientzone.models.mail import (
+    Delivery,
+    EmailMessage,
+    EmailStatus,
+    claim_messages,
+    record_delivery,
+)
 from clientzone.models.users import Locale
 from tests.conftest import Portal
 from tests.helpers import make_account
@@ -270,30 +279,144 @@ async def test_without_smtp_messages_are_recorded_and_logged(
     assert "Factura disponible" in lines[0]
 
 
-async def test_stopping_gives_back_claimed_but_unsent_messages(
+async def test_stopping_mid_batch_gives_back_only_what_was_not_attempted(
+    database: Database,
+    mail_settings: Settings,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = await make_account(database, email="compras@esperanza.example.com")
+    for i in range(5):
+        await _notify(database, mail_settings, account, title=f"Aviso {i}")
+    worker = MailWorker(database, mail_settings)
+    deliver = Transport.deliver
+
+    async def deliver_then_stop(self: Transport, message: EmailMessage) -> Delivery:
+        delivery = await deliver(self, message)
+        worker.stop()  # SIGTERM arrives while the first message is in hand
+        return delivery
+
+    monkeypatch.setattr(Transport, "deliver", deliver_then_stop)
+    assert await worker.run_once() == 5
+    async with database.session() as session:
+        rows = (await session.execute(select(EmailMessage))).scalars().all()
+    assert sorted((r.status, r.attempts) for r in rows) == [
+        (EmailStatus.QUEUED, 0),
+        (EmailStatus.QUEUED, 0),
+        (EmailStatus.QUEUED, 0),
+        (EmailStatus.QUEUED, 0),
+        (EmailStatus.SENT, 1),
+    ]
+    monkeypatch.setattr(Transport, "deliver", deliver)
+    assert await MailWorker(database, mail_settings).drain() == 4
+    subjects = [r.message["Subject"].split(" · ")[0] for r in smtp_server.received]
+    assert sorted(subjects) == [f"Aviso {i}" for i in range(5)]
+
+
+async def test_a_message_sent_but_not_recorded_is_not_sent_again_before_its_lease_ends(
+    database: Database,
+    mail_settings: Settings,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = await make_account(database, email="compras@esperanza.example.com")
+    for i in range(3):
+        await _notify(database, mail_settings, account, title=f"Aviso {i}")
+    record = worker_module.record_delivery
+    failures = iter([True])
+
+    async def record_fails_once(*args: Any, **kwargs: Any) -> None:
+        if next(failures, False):
+            raise ConnectionError("database connection lost")
+        await record(*args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "record_delivery", record_fails_once)
+    worker = MailWorker(database, mail_settings)
+    with pytest.raises(ConnectionError):
+        await worker.run_once()
+    statuses = sorted(await _statuses(database))
+    assert statuses == [EmailStatus.QUEUED, EmailStatus.QUEUED, EmailStatus.SENDING]
+    # the two never attempted were given back and go out now; the one sent but
+    # not recorded stays with its lease and is not sent again
+    assert await worker.drain() == 2
+    assert sorted(await _statuses(database)) == [
+        EmailStatus.SENDING,
+        EmailStatus.SENT,
+        EmailStatus.SENT,
+    ]
+    assert len(smtp_server.received) == 3
+    assert len({r.message["Subject"] for r in smtp_server.received}) == 3
+
+
+async def test_an_expired_claim_is_taken_over_and_the_late_record_is_ignored(
     database: Database, mail_settings: Settings
 ) -> None:
     account = await make_account(database, email="compras@esperanza.example.com")
     await _notify(database, mail_settings, account)
     async with database.session() as session, session.begin():
-        claimed = await claim_messages(session, worker="w1", limit=10, lease=timedelta(minutes=5))
+        first = await claim_messages(
+            session, worker="crashed", limit=10, lease=timedelta(seconds=-1), max_attempts=3
+        )
     async with database.session() as session, session.begin():
-        again = await claim_messages(session, worker="w2", limit=10, lease=timedelta(minutes=5))
-    assert len(claimed) == 1
-    assert again == []
-    async with database.session() as session, session.begin():
-        assert await release_claims(session, worker="w1") == 1
-    async with database.session() as session:
-        row = (await session.execute(select(EmailMessage))).scalar_one()
-    assert (row.status, row.attempts, row.claimed_by) == (EmailStatus.QUEUED, 0, None)
-
-
-async def test_an_expired_claim_is_taken_over(database: Database, mail_settings: Settings) -> None:
-    account = await make_account(database, email="compras@esperanza.example.com")
-    await _notify(database, mail_settings, account)
-    async with database.session() as session, session.begin():
-        await claim_messages(session, worker="crashed", limit=10, lease=timedelta(seconds=-1))
-    async with database.session() as session, session.begin():
-        taken = await claim_messages(session, worker="w2", limit=10, lease=timedelta(minutes=5))
+        taken = await claim_messages(
+            session, worker="w2", limit=10, lease=timedelta(minutes=5), max_attempts=3
+        )
+        late = Delivery(first[0].id, EmailStatus.FAILED, "too late")
+        await record_delivery(session, worker="crashed", delivery=late)
     assert [m.claimed_by for m in taken] == ["w2"]
     assert taken[0].attempts == 2
+    async with database.session() as session:
+        row = (await session.execute(select(EmailMessage))).scalar_one()
+    assert (row.status, row.claimed_by) == (EmailStatus.SENDING, "w2")
+
+
+async def test_an_expired_claim_with_no_attempts_left_is_dead(
+    database: Database, mail_settings: Settings
+) -> None:
+    account = await make_account(database, email="compras@esperanza.example.com")
+    await _notify(database, mail_settings, account)
+    for _ in range(3):
+        async with database.session() as session, session.begin():
+            await claim_messages(
+                session, worker="flaky", limit=10, lease=timedelta(seconds=-1), max_attempts=3
+            )
+    async with database.session() as session, session.begin():
+        claimed = await claim_messages(
+            session, worker="w2", limit=10, lease=timedelta(minutes=5), max_attempts=3
+        )
+    assert claimed == []
+    assert await _statuses(database) == [EmailStatus.DEAD]
+
+
+async def test_a_refused_sender_is_a_temporary_failure(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    smtp_server.recorder.refuse_sender = "530 5.7.0 Authentication required"
+    account = await make_account(database, email="compras@esperanza.example.com")
+    await _notify(database, mail_settings, account)
+    await mail_worker.drain()
+    async with database.session() as session:
+        row = (await session.execute(select(EmailMessage))).scalar_one()
+    assert row.status is EmailStatus.QUEUED
+    assert "sender refused: 530" in (row.last_error or "")
+
+
+async def test_a_contact_with_a_broken_address_is_skipped_not_fatal(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    account = await _account_with_contacts(database)
+    async with database.session() as session, session.begin():
+        session.add(
+            Contact(
+                account_id=account.id,
+                first_name="Rota",
+                email="rota@@esperanza",
+                categories=frozenset({EmailCategory.INVOICES}),
+            )
+        )
+    await _notify(database, mail_settings, account)
+    await mail_worker.drain()
+    assert sorted(smtp_server.received[0].recipients) == [
+        "compras@esperanza.example.com",
+        "facturas@esperanza.example.com",
+    ]

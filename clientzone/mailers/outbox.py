@@ -14,6 +14,7 @@ Enqueueing validates addresses and renders the templates; either failing raises
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from email.utils import make_msgid
@@ -29,6 +30,8 @@ from clientzone.models.accounts import Account
 from clientzone.models.contacts import EmailCategory, contact_emails_for_category
 from clientzone.models.mail import EmailMessage
 from clientzone.models.users import Locale, User
+
+logger = logging.getLogger("clientzone.mail")
 
 
 class OutboxError(Exception):
@@ -116,12 +119,19 @@ async def notify_account(
 ) -> EmailMessage:
     """An account notification, in the account's language, routed by category."""
     contacts = await contact_emails_for_category(session, account_id=account.id, category=category)
-    addresses = ([account.email] if account.email else []) + contacts
+    recipients = normalized_recipients([account.email] if account.email else [])
+    for address in contacts:
+        # One contact's bad address must not stop the account's mail (nor the
+        # change that sends it): skip it and say so.
+        try:
+            recipients = normalized_recipients([*recipients, address])
+        except OutboxError as exc:
+            logger.warning("account %s: contact skipped: %s", account.number, exc)
     message = _message(
         settings,
         template=template,
         locale=account.locale,
-        recipients=normalized_recipients(addresses),
+        recipients=recipients,
         variables={"account": account, **variables},
         category=category,
         account_id=account.id,

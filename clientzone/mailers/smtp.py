@@ -1,4 +1,4 @@
-"""Sending one batch of claimed messages over one SMTP connection.
+"""Sending claimed messages over one SMTP connection per batch.
 
 Outcome per message: SENT; FAILED when the server refuses it for good (5xx,
 every recipient refused); otherwise (4xx, connection trouble) retried with
@@ -9,7 +9,6 @@ count as SENT, with the refused addresses kept in `last_error`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, formataddr
@@ -60,46 +59,56 @@ def _refusal(message: EmailMessage, code: int, text: str, max_attempts: int) -> 
     return _temporary(message, error, max_attempts)
 
 
-async def send_batch(
-    messages: Sequence[EmailMessage], settings: Settings, *, max_attempts: int
-) -> list[Delivery]:
-    """Send over SMTP; without SMTP_HOST, log one line per message and mark it sent."""
-    if settings.smtp_host is None:
-        for message in messages:
+class Transport:
+    """One SMTP connection (or, without SMTP_HOST, a log line per message)."""
+
+    def __init__(self, settings: Settings, max_attempts: int) -> None:
+        self.settings = settings
+        self.max_attempts = max_attempts
+        self.client: aiosmtplib.SMTP | None = None
+        self.connect_error: str | None = None
+
+    async def __aenter__(self) -> Transport:
+        settings = self.settings
+        if settings.smtp_host is None:
+            return self
+        self.client = aiosmtplib.SMTP(
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            timeout=settings.smtp_timeout_seconds,
+            use_tls=settings.smtp_security is SmtpSecurity.TLS,
+            start_tls=settings.smtp_security is SmtpSecurity.STARTTLS,
+        )
+        try:
+            await self.client.connect()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            self.connect_error = f"connection failed: {exc}"
+            logger.warning(
+                "smtp %s:%s unreachable: %s", settings.smtp_host, settings.smtp_port, exc
+            )
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self.client is not None and self.client.is_connected:
+            try:
+                await self.client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                self.client.close()
+
+    async def deliver(self, message: EmailMessage) -> Delivery:
+        if self.settings.smtp_host is None:
             logger.info(
                 "mail not sent (no SMTP_HOST): %s to %s: %s",
                 message.id,
                 ", ".join(message.recipients),
                 message.subject,
             )
-        return [Delivery(message.id, EmailStatus.SENT) for message in messages]
-    client = aiosmtplib.SMTP(
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        username=settings.smtp_username,
-        password=settings.smtp_password,
-        timeout=settings.smtp_timeout_seconds,
-        use_tls=settings.smtp_security is SmtpSecurity.TLS,
-        start_tls=settings.smtp_security is SmtpSecurity.STARTTLS,
-    )
-    try:
-        await client.connect()
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        error = f"connection failed: {exc}"
-        logger.warning("smtp %s:%s unreachable: %s", settings.smtp_host, settings.smtp_port, exc)
-        return [_temporary(message, error, max_attempts) for message in messages]
-    deliveries: list[Delivery] = []
-    try:
-        deliveries.extend(
-            [await _send_one(client, message, settings, max_attempts) for message in messages]
-        )
-    finally:
-        if client.is_connected:
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                client.close()
-    return deliveries
+            return Delivery(message.id, EmailStatus.SENT)
+        if self.client is None or self.connect_error is not None:
+            return _temporary(message, self.connect_error or "not connected", self.max_attempts)
+        return await _send_one(self.client, message, self.settings, self.max_attempts)
 
 
 async def _send_one(
@@ -108,8 +117,12 @@ async def _send_one(
     try:
         refused, _reply = await client.send_message(to_mime(message, settings))
     except aiosmtplib.SMTPRecipientsRefused as exc:
-        first = exc.recipients[0]
-        return _refusal(message, first.code, f"{first.message} ({first.recipient})", max_attempts)
+        # Every recipient refused: permanent only if every refusal is.
+        worst = min(exc.recipients, key=lambda r: r.code // 100 == 5)
+        return _refusal(message, worst.code, f"{worst.message} ({worst.recipient})", max_attempts)
+    except aiosmtplib.SMTPSenderRefused as exc:
+        # Our own account or address was refused: configuration, not the message.
+        return _temporary(message, f"sender refused: {exc.code} {exc.message}", max_attempts)
     except aiosmtplib.SMTPResponseException as exc:
         return _refusal(message, exc.code, exc.message, max_attempts)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

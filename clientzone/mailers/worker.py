@@ -2,8 +2,9 @@
 
 It runs inside `clientzone serve` (MAIL_SENDER=in-process, the default) or as
 `clientzone worker` processes (production: MAIL_SENDER=off on the servers).
-Any number of workers may share one PostgreSQL outbox: claims never overlap.
-Stopping finishes the batch in hand and gives back anything claimed but unsent.
+Any number of workers may share one outbox: claims never overlap, each message's
+lease is renewed right before it is sent and its outcome recorded right after.
+Stopping finishes the message in hand and gives back the ones not yet attempted.
 """
 
 from __future__ import annotations
@@ -18,8 +19,14 @@ from datetime import timedelta
 
 from clientzone.config import Settings
 from clientzone.db import Database
-from clientzone.mailers.smtp import send_batch
-from clientzone.models.mail import claim_messages, record_deliveries, release_claims
+from clientzone.mailers.smtp import Transport
+from clientzone.models.mail import (
+    EmailMessage,
+    claim_messages,
+    record_delivery,
+    release_claims,
+    renew_claim,
+)
 
 logger = logging.getLogger("clientzone.mail")
 
@@ -29,6 +36,7 @@ class MailWorker:
         self.database = database
         self.settings = settings
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # Long enough for one message's SMTP exchange, however slow.
         self.lease = timedelta(seconds=max(60, settings.smtp_timeout_seconds * 4))
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -42,22 +50,41 @@ class MailWorker:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Claim and send one batch; returns how many messages were handled."""
+        """Claim and send one batch; returns how many messages were claimed."""
         async with self.database.session() as session, session.begin():
             claimed = await claim_messages(
                 session,
                 worker=self.name,
                 limit=self.settings.mail_batch_size,
                 lease=self.lease,
+                max_attempts=self.settings.mail_max_attempts,
             )
         if not claimed:
             return 0
-        deliveries = await send_batch(
-            claimed, self.settings, max_attempts=self.settings.mail_max_attempts
-        )
-        async with self.database.session() as session, session.begin():
-            await record_deliveries(session, worker=self.name, deliveries=deliveries)
+        pending = list(claimed)
+        try:
+            async with Transport(self.settings, self.settings.mail_max_attempts) as transport:
+                while pending and not self._stopping.is_set():
+                    await self._send(transport, pending.pop(0))
+        finally:
+            # Never attempted (stopping, or a failure above): back to the queue.
+            if pending:
+                async with self.database.session() as session, session.begin():
+                    await release_claims(
+                        session, worker=self.name, message_ids=[m.id for m in pending]
+                    )
         return len(claimed)
+
+    async def _send(self, transport: Transport, message: EmailMessage) -> None:
+        async with self.database.session() as session, session.begin():
+            still_ours = await renew_claim(
+                session, message_id=message.id, worker=self.name, lease=self.lease
+            )
+        if not still_ours:
+            return
+        delivery = await transport.deliver(message)
+        async with self.database.session() as session, session.begin():
+            await record_delivery(session, worker=self.name, delivery=delivery)
 
     async def drain(self) -> int:
         """Send until nothing is due; returns the number of messages handled."""
@@ -69,18 +96,12 @@ class MailWorker:
     async def run(self) -> None:
         """Send until stopped, polling every MAIL_POLL_SECONDS (or when woken)."""
         logger.info("mail worker %s started", self.name)
-        try:
-            while not self._stopping.is_set():
-                try:
-                    await self.drain()
-                except Exception:
-                    logger.exception("mail worker %s: batch failed", self.name)
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wake.wait(), timeout=self.settings.mail_poll_seconds
-                    )
-        finally:
-            async with self.database.session() as session, session.begin():
-                released = await release_claims(session, worker=self.name)
-            logger.info("mail worker %s stopped (%d claims released)", self.name, released)
+        while not self._stopping.is_set():
+            try:
+                await self.drain()
+            except Exception:
+                logger.exception("mail worker %s: batch failed", self.name)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.mail_poll_seconds)
+        logger.info("mail worker %s stopped", self.name)

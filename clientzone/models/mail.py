@@ -3,8 +3,10 @@ causes it, then claimed and sent by a worker.
 
 Claiming is one UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
 RETURNING: on PostgreSQL concurrent workers skip each other's rows; on SQLite
-the single statement is atomic. A claim is a lease: a message whose worker died
-mid-send is claimed again once the lease has expired.
+the single statement is atomic. A claim is a lease, renewed just before each
+message is sent and ended when its outcome is recorded (one message at a time):
+only a message whose worker died between the SMTP server's acceptance and that
+record can be sent again, once its lease has expired.
 """
 
 from __future__ import annotations
@@ -69,10 +71,28 @@ class EmailMessage(SQLModel, table=True):
 
 
 async def claim_messages(
-    session: AsyncSession, *, worker: str, limit: int, lease: timedelta
+    session: AsyncSession, *, worker: str, limit: int, lease: timedelta, max_attempts: int
 ) -> list[EmailMessage]:
-    """Claim up to `limit` due messages for `worker`; commit to make the claim visible."""
+    """Claim up to `limit` due messages for `worker`; commit to make the claim visible.
+
+    A message whose worker vanished mid-send (lease expired) with no attempts
+    left is DEAD, not sent once more.
+    """
     now = utcnow()
+    await session.execute(
+        update(EmailMessage)
+        .where(
+            col(EmailMessage.status) == EmailStatus.SENDING,
+            col(EmailMessage.lease_expires_at) < now,
+            col(EmailMessage.attempts) >= max_attempts,
+        )
+        .values(
+            status=EmailStatus.DEAD,
+            claimed_by=None,
+            lease_expires_at=None,
+            last_error="lease expired while sending; attempts exhausted",
+        )
+    )
     due = (
         select(col(EmailMessage.id))
         .where(
@@ -112,43 +132,51 @@ class Delivery:
     retry_at: datetime | None = None
 
 
-async def record_deliveries(
-    session: AsyncSession, *, worker: str, deliveries: Sequence[Delivery]
-) -> None:
-    """Store outcomes, only for messages this worker still holds.
-
-    Plain successes (the common case) are one UPDATE for the whole batch.
-    """
-    now = utcnow()
-    released: dict[str, Any] = {"claimed_by": None, "lease_expires_at": None}
-    held = col(EmailMessage.claimed_by) == worker
-    clean = [d.message_id for d in deliveries if d.status is EmailStatus.SENT and not d.error]
-    if clean:
-        await session.execute(
-            update(EmailMessage)
-            .where(col(EmailMessage.id).in_(clean), held)
-            .values(status=EmailStatus.SENT, sent_at=now, last_error=None, **released)
-        )
-    for delivery in deliveries:
-        if delivery.message_id in clean:
-            continue
-        values: dict[str, Any] = {"status": delivery.status, "last_error": delivery.error}
-        if delivery.status is EmailStatus.SENT:
-            values["sent_at"] = now
-        if delivery.retry_at is not None:
-            values["next_attempt_at"] = delivery.retry_at
-        await session.execute(
-            update(EmailMessage)
-            .where(col(EmailMessage.id) == delivery.message_id, held)
-            .values(**values, **released)
-        )
-
-
-async def release_claims(session: AsyncSession, *, worker: str) -> int:
-    """Give back what `worker` claimed but did not send (graceful shutdown)."""
+async def renew_claim(
+    session: AsyncSession, *, message_id: uuid.UUID, worker: str, lease: timedelta
+) -> bool:
+    """Extend the lease just before sending; False when the message is no longer ours."""
     result = await session.execute(
         update(EmailMessage)
         .where(
+            col(EmailMessage.id) == message_id,
+            col(EmailMessage.claimed_by) == worker,
+            col(EmailMessage.status) == EmailStatus.SENDING,
+        )
+        .values(lease_expires_at=utcnow() + lease)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+async def record_delivery(session: AsyncSession, *, worker: str, delivery: Delivery) -> None:
+    """Store one outcome, only if this worker still holds the message."""
+    values: dict[str, Any] = {
+        "status": delivery.status,
+        "last_error": delivery.error,
+        "claimed_by": None,
+        "lease_expires_at": None,
+    }
+    if delivery.status is EmailStatus.SENT:
+        values["sent_at"] = utcnow()
+    if delivery.retry_at is not None:
+        values["next_attempt_at"] = delivery.retry_at
+    await session.execute(
+        update(EmailMessage)
+        .where(col(EmailMessage.id) == delivery.message_id, col(EmailMessage.claimed_by) == worker)
+        .values(**values)
+    )
+
+
+async def release_claims(
+    session: AsyncSession, *, worker: str, message_ids: Sequence[uuid.UUID]
+) -> int:
+    """Give back claimed messages that were never attempted (stopping mid-batch)."""
+    if not message_ids:
+        return 0
+    result = await session.execute(
+        update(EmailMessage)
+        .where(
+            col(EmailMessage.id).in_(message_ids),
             col(EmailMessage.claimed_by) == worker,
             col(EmailMessage.status) == EmailStatus.SENDING,
         )

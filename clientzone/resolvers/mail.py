@@ -40,6 +40,7 @@ async def account_emails(
 async def account_emails_count(
     ctx: Context, account_id: uuid.UUID, email_filter: EmailFilter
 ) -> int:
+    await require_permission(ctx, account_id, Permission.EMAILS_VIEW)
     async with ctx.db.read() as session:
         return await mail.count_account_emails(
             session,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 
@@ -50,4 +50,11 @@ class EmailFilterInput:
     sent_to: datetime | None = None
 
     def to_filter(self) -> EmailFilter:
-        return EmailFilter(category=self.category, sent_from=self.sent_from, sent_to=self.sent_to)
+        return EmailFilter(
+            category=self.category, sent_from=_utc(self.sent_from), sent_to=_utc(self.sent_to)
+        )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A time without an offset is read as UTC, like every time in the API."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
