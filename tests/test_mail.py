@@ -313,7 +313,7 @@ async def test_stopping_mid_batch_gives_back_only_what_was_not_attempted(
     assert sorted(subjects) == [f"Aviso {i}" for i in range(5)]
 
 
-async def test_a_message_sent_but_not_recorded_is_not_sent_again_before_its_lease_ends(
+async def test_a_failed_record_is_retried_and_nothing_is_sent_twice(
     database: Database,
     mail_settings: Settings,
     smtp_server: SmtpServer,
@@ -334,16 +334,12 @@ async def test_a_message_sent_but_not_recorded_is_not_sent_again_before_its_leas
     worker = MailWorker(database, mail_settings)
     with pytest.raises(ConnectionError):
         await worker.run_once()
+    # the sent message's outcome was stored on the way out; the two never
+    # attempted were given back, not left to their lease
     statuses = sorted(await _statuses(database))
-    assert statuses == [EmailStatus.QUEUED, EmailStatus.QUEUED, EmailStatus.SENDING]
-    # the two never attempted were given back and go out now; the one sent but
-    # not recorded stays with its lease and is not sent again
+    assert statuses == [EmailStatus.QUEUED, EmailStatus.QUEUED, EmailStatus.SENT]
     assert await worker.drain() == 2
-    assert sorted(await _statuses(database)) == [
-        EmailStatus.SENDING,
-        EmailStatus.SENT,
-        EmailStatus.SENT,
-    ]
+    assert await _statuses(database) == [EmailStatus.SENT] * 3
     assert len(smtp_server.received) == 3
     assert len({r.message["Subject"] for r in smtp_server.received}) == 3
 
@@ -420,3 +416,30 @@ async def test_a_contact_with_a_broken_address_is_skipped_not_fatal(
         "compras@esperanza.example.com",
         "facturas@esperanza.example.com",
     ]
+
+
+async def test_a_message_taken_over_by_another_worker_is_skipped(
+    database: Database,
+    mail_settings: Settings,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = await make_account(database, email="compras@esperanza.example.com")
+    for i in range(2):
+        await _notify(database, mail_settings, account, title=f"Aviso {i}")
+    deliver = Transport.deliver
+
+    async def slow_deliver(self: Transport, message: EmailMessage) -> Delivery:
+        # Meanwhile the other message's lease ran out and worker B took it.
+        async with database.session() as session, session.begin():
+            await session.execute(
+                update(EmailMessage)
+                .where(EmailMessage.id != message.id)  # type: ignore[arg-type]
+                .values(claimed_by="B")
+            )
+        return await deliver(self, message)
+
+    monkeypatch.setattr(Transport, "deliver", slow_deliver)
+    assert await MailWorker(database, mail_settings).run_once() == 2
+    assert len(smtp_server.received) == 1
+    assert sorted(await _statuses(database)) == [EmailStatus.SENDING, EmailStatus.SENT]

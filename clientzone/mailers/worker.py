@@ -3,7 +3,8 @@
 It runs inside `clientzone serve` (MAIL_SENDER=in-process, the default) or as
 `clientzone worker` processes (production: MAIL_SENDER=off on the servers).
 Any number of workers may share one outbox: claims never overlap, each message's
-lease is renewed right before it is sent and its outcome recorded right after.
+lease is renewed right before it is sent and its outcome recorded in the next
+transaction (together with the next renewal).
 Stopping finishes the message in hand and gives back the ones not yet attempted.
 """
 
@@ -21,6 +22,7 @@ from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.mailers.smtp import Transport
 from clientzone.models.mail import (
+    Delivery,
     EmailMessage,
     claim_messages,
     record_delivery,
@@ -62,29 +64,33 @@ class MailWorker:
         if not claimed:
             return 0
         pending = list(claimed)
+        outcome: Delivery | None = None
         try:
             async with Transport(self.settings, self.settings.mail_max_attempts) as transport:
                 while pending and not self._stopping.is_set():
-                    await self._send(transport, pending.pop(0))
+                    # One transaction records the last outcome and renews the
+                    # next claim; a message taken over meanwhile is skipped.
+                    ours = await self._record_and_renew(outcome, pending[0])
+                    outcome = None
+                    message = pending.pop(0)
+                    if ours:
+                        outcome = await transport.deliver(message)
         finally:
-            # Never attempted (stopping, or a failure above): back to the queue.
-            if pending:
-                async with self.database.session() as session, session.begin():
-                    await release_claims(
-                        session, worker=self.name, message_ids=[m.id for m in pending]
-                    )
+            # The last outcome, and the messages never attempted (stopping, or
+            # a failure above) back to the queue.
+            async with self.database.session() as session, session.begin():
+                if outcome is not None:
+                    await record_delivery(session, worker=self.name, delivery=outcome)
+                await release_claims(session, worker=self.name, message_ids=[m.id for m in pending])
         return len(claimed)
 
-    async def _send(self, transport: Transport, message: EmailMessage) -> None:
+    async def _record_and_renew(self, outcome: Delivery | None, message: EmailMessage) -> bool:
         async with self.database.session() as session, session.begin():
-            still_ours = await renew_claim(
+            if outcome is not None:
+                await record_delivery(session, worker=self.name, delivery=outcome)
+            return await renew_claim(
                 session, message_id=message.id, worker=self.name, lease=self.lease
             )
-        if not still_ours:
-            return
-        delivery = await transport.deliver(message)
-        async with self.database.session() as session, session.begin():
-            await record_delivery(session, worker=self.name, delivery=delivery)
 
     async def drain(self) -> int:
         """Send until nothing is due; returns the number of messages handled."""
