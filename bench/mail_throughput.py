@@ -24,10 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clientzone.config import Settings
 from clientzone.db import Database
-from clientzone.mailers.outbox import notify_account
 from clientzone.migrate import upgrade
-from clientzone.models.accounts import Account
-from clientzone.models.contacts import EmailCategory
+from tests.helpers import make_account, queue_account_notices
 from tests.smtp_server import SmtpServer, smtp_env
 
 MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.MULTILINE | re.IGNORECASE)
@@ -52,22 +50,8 @@ class CountingSink(SmtpServer):
 
 
 async def enqueue(database: Database, settings: Settings, count: int, tag: str) -> None:
-    async with database.session() as session, session.begin():
-        account = Account(
-            number=f"MAIL-{tag}", name="Ferretería", currency="MXN", email="c@example.com"
-        )
-        session.add(account)
-        await session.flush()
-        for i in range(count):
-            await notify_account(
-                session,
-                settings,
-                account=account,
-                category=EmailCategory.GENERAL,
-                template="account_notice",
-                title=f"Aviso {i}",
-                body="Texto del aviso.",
-            )
+    account = await make_account(database, number=f"MAIL-{tag}", email="c@example.com")
+    await queue_account_notices(database, settings, account, count)
 
 
 async def run_workers(url: str, port: int, workers: int) -> float:

@@ -11,9 +11,12 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp
 
+from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.ids import encode_global_id
+from clientzone.mailers.outbox import notify_account
 from clientzone.models.accounts import Account
+from clientzone.models.contacts import EmailCategory
 from clientzone.models.memberships import Membership, Permission, Role
 from clientzone.models.sessions import SessionKind, create_session
 from clientzone.models.users import User, normalize_email
@@ -150,3 +153,20 @@ async def issue_token(database: Database, user: User, *, days: int = 1) -> str:
             session, user_id=user.id, kind=SessionKind.TOKEN, lifetime=timedelta(days=days)
         )
     return token
+
+
+async def queue_account_notices(
+    database: Database, settings: Settings, account: Account, count: int
+) -> None:
+    """`count` GENERAL notices for `account` in the outbox, in one transaction."""
+    async with database.session() as session, session.begin():
+        for i in range(count):
+            await notify_account(
+                session,
+                settings,
+                account=account,
+                category=EmailCategory.GENERAL,
+                template="account_notice",
+                title=f"Aviso {i}",
+                body="Texto del aviso.",
+            )

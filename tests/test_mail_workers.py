@@ -11,10 +11,8 @@ from sqlalchemy import func, select
 
 from clientzone.config import Settings
 from clientzone.db import Database
-from clientzone.mailers.outbox import notify_account
-from clientzone.models.contacts import EmailCategory
 from clientzone.models.mail import EmailMessage, EmailStatus
-from tests.helpers import make_account
+from tests.helpers import make_account, queue_account_notices
 from tests.smtp_server import SmtpServer, smtp_env
 
 MESSAGES = 500
@@ -47,17 +45,7 @@ async def test_two_worker_processes_deliver_each_message_exactly_once(
 ) -> None:
     # given 500 queued messages
     account = await make_account(database, email="compras@esperanza.example.com")
-    async with database.session() as session, session.begin():
-        for i in range(MESSAGES):
-            await notify_account(
-                session,
-                settings,
-                account=account,
-                category=EmailCategory.GENERAL,
-                template="account_notice",
-                title=f"Aviso {i}",
-                body="Texto",
-            )
+    await queue_account_notices(database, settings, account, MESSAGES)
     # when two workers drain the same outbox at once
     results = await asyncio.gather(
         _worker(database_url, smtp_server.port), _worker(database_url, smtp_server.port)
