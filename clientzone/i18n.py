@@ -63,14 +63,6 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Máximo {maximum} caracteres.",
         Locale.EN: "At most {maximum} characters.",
     },
-    "field.invalid_locale": {
-        Locale.ES: "Idioma no disponible. Usa: {choices}.",
-        Locale.EN: "Language not available. Use: {choices}.",
-    },
-    "header.invalid_account": {
-        Locale.ES: "La cabecera X-Account-Id no identifica una cuenta.",
-        Locale.EN: "The X-Account-Id header does not identify an account.",
-    },
 }
 
 
