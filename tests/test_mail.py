@@ -82,6 +82,15 @@ async def _notify(
             await session.rollback()
 
 
+def _by_subject(server: SmtpServer) -> dict[str, list[str]]:
+    """Who received each subject (every recipient gets a copy of their own)."""
+    found: dict[str, list[str]] = {}
+    for received in server.received:
+        assert received.message["To"] == received.recipients[0]  # nobody sees the others
+        found.setdefault(received.message["Subject"], []).extend(received.recipients)
+    return {subject: sorted(recipients) for subject, recipients in found.items()}
+
+
 async def _statuses(database: Database) -> list[EmailStatus]:
     async with database.session() as session:
         rows = (await session.execute(select(EmailMessage.status))).scalars().all()
@@ -130,8 +139,7 @@ async def test_account_notices_go_to_the_account_and_opted_in_active_contacts_on
     await _notify(database, mail_settings, account, EmailCategory.INVOICES)
     await _notify(database, mail_settings, account, EmailCategory.SUPPORT, title="Caso actualizado")
     await mail_worker.drain()
-    by_subject = {r.message["Subject"]: sorted(r.recipients) for r in smtp_server.received}
-    assert by_subject == {
+    assert _by_subject(smtp_server) == {
         "Factura disponible · Ferretería La Esperanza": [
             "compras@esperanza.example.com",
             "facturas@esperanza.example.com",
@@ -173,8 +181,11 @@ async def test_smtp_down_keeps_messages_queued_then_delivers_each_exactly_once(
     assert await mail_worker.drain() == 3
     await _make_due(database)
     assert await mail_worker.drain() == 0
-    subjects = sorted(r.message["Subject"].split(" · ")[0] for r in smtp_server.received)
-    assert subjects == ["Aviso 0", "Aviso 1", "Aviso 2"]
+    subjects = {s.split(" · ")[0]: r for s, r in _by_subject(smtp_server).items()}
+    assert subjects == {
+        f"Aviso {i}": ["compras@esperanza.example.com", "facturas@esperanza.example.com"]
+        for i in range(3)
+    }
     assert await _statuses(database) == [EmailStatus.SENT] * 3
 
 
@@ -412,9 +423,8 @@ async def test_a_contact_with_a_broken_address_is_skipped_not_fatal(
         )
     await _notify(database, mail_settings, account)
     await mail_worker.drain()
-    assert sorted(smtp_server.received[0].recipients) == [
-        "compras@esperanza.example.com",
-        "facturas@esperanza.example.com",
+    assert list(_by_subject(smtp_server).values()) == [
+        ["compras@esperanza.example.com", "facturas@esperanza.example.com"]
     ]
 
 
@@ -443,3 +453,40 @@ async def test_a_message_taken_over_by_another_worker_is_skipped(
     assert await MailWorker(database, mail_settings).run_once() == 2
     assert len(smtp_server.received) == 1
     assert sorted(await _statuses(database)) == [EmailStatus.SENDING, EmailStatus.SENT]
+
+
+async def test_a_recipient_refused_for_now_gets_the_copy_later_and_the_others_once(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    account = await _account_with_contacts(database)
+    smtp_server.recorder.refuse["facturas@esperanza.example.com"] = "451 4.7.1 Greylisted"
+    await _notify(database, mail_settings, account)
+    await mail_worker.drain()
+    async with database.session() as session:
+        row = (await session.execute(select(EmailMessage))).scalar_one()
+    assert row.status is EmailStatus.QUEUED
+    assert row.deliveries == {"compras@esperanza.example.com": "sent"}
+    assert "451" in (row.last_error or "")
+    # when the greylisting is over
+    del smtp_server.recorder.refuse["facturas@esperanza.example.com"]
+    await _make_due(database)
+    await mail_worker.drain()
+    assert [r.recipients for r in smtp_server.received] == [
+        ["compras@esperanza.example.com"],
+        ["facturas@esperanza.example.com"],
+    ]
+    assert await _statuses(database) == [EmailStatus.SENT]
+
+
+async def test_a_recipient_refused_for_good_does_not_stop_the_others(
+    database: Database, mail_settings: Settings, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    account = await _account_with_contacts(database)
+    smtp_server.recorder.refuse["facturas@esperanza.example.com"] = "550 5.1.1 No such user"
+    await _notify(database, mail_settings, account)
+    await mail_worker.drain()
+    async with database.session() as session:
+        row = (await session.execute(select(EmailMessage))).scalar_one()
+    assert row.status is EmailStatus.SENT
+    assert row.deliveries["facturas@esperanza.example.com"] == "refused: 550 5.1.1 No such user"
+    assert [r.recipients for r in smtp_server.received] == [["compras@esperanza.example.com"]]

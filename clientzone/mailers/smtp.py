@@ -1,9 +1,12 @@
 """Sending claimed messages over one SMTP connection per batch.
 
-Outcome per message: SENT; FAILED when the server refuses it for good (5xx,
-every recipient refused); otherwise (4xx, connection trouble) retried with
-exponential backoff until `max_attempts`, then DEAD. Partial refusals still
-count as SENT, with the refused addresses kept in `last_error`.
+Each recipient gets their own copy (one SMTP transaction, `To:` only them), and
+the outcome is kept per recipient, so a retry goes only to those still due:
+- accepted, or refused for good (5xx): final for that recipient;
+- 4xx, a refused sender, connection trouble: the recipient stays due and the
+  message is retried with exponential backoff until `max_attempts`, then DEAD.
+A message is SENT once every recipient has an outcome and at least one copy was
+accepted (the refusals are kept in `last_error`), FAILED when all were refused.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
 
 
-def to_mime(message: EmailMessage, settings: Settings) -> MimeMessage:
+SENT = "sent"
+
+
+def to_mime(message: EmailMessage, settings: Settings, recipient: str) -> MimeMessage:
     mime = MimeMessage()
     mime["From"] = formataddr((settings.mail_from_name, settings.mail_from_address))
-    mime["To"] = ", ".join(message.recipients)
+    mime["To"] = recipient
     if settings.mail_reply_to:
         mime["Reply-To"] = settings.mail_reply_to
     mime["Subject"] = message.subject
@@ -46,17 +52,18 @@ def retry_at(attempts: int, now: datetime) -> datetime:
     return now + delay
 
 
-def _temporary(message: EmailMessage, error: str, max_attempts: int) -> Delivery:
-    if message.attempts >= max_attempts:
-        return Delivery(message.id, EmailStatus.DEAD, error)
-    return Delivery(message.id, EmailStatus.QUEUED, error, retry_at(message.attempts, utcnow()))
-
-
-def _refusal(message: EmailMessage, code: int, text: str, max_attempts: int) -> Delivery:
-    error = f"{code} {text}".strip()
-    if 500 <= code < 600:
-        return Delivery(message.id, EmailStatus.FAILED, error)
-    return _temporary(message, error, max_attempts)
+def _outcome(
+    message: EmailMessage, outcomes: dict[str, str], errors: list[str], max_attempts: int
+) -> Delivery:
+    """The message's state from its recipients' outcomes (see the module docstring)."""
+    error = "; ".join(errors) or None
+    if any(recipient not in outcomes for recipient in message.recipients):
+        if message.attempts >= max_attempts:
+            return Delivery(message.id, EmailStatus.DEAD, error, deliveries=outcomes)
+        retry = retry_at(message.attempts, utcnow())
+        return Delivery(message.id, EmailStatus.QUEUED, error, retry, deliveries=outcomes)
+    status = EmailStatus.SENT if SENT in outcomes.values() else EmailStatus.FAILED
+    return Delivery(message.id, status, error, deliveries=outcomes)
 
 
 class Transport:
@@ -98,36 +105,51 @@ class Transport:
                 self.client.close()
 
     async def deliver(self, message: EmailMessage) -> Delivery:
+        outcomes = dict(message.deliveries or {})
+        due = [r for r in message.recipients if r not in outcomes]
         if self.settings.smtp_host is None:
             logger.info(
                 "mail not sent (no SMTP_HOST): %s to %s: %s",
                 message.id,
-                ", ".join(message.recipients),
+                ", ".join(due),
                 message.subject,
             )
-            return Delivery(message.id, EmailStatus.SENT)
+            outcomes.update(dict.fromkeys(due, SENT))
+            return _outcome(message, outcomes, [], self.max_attempts)
         if self.client is None or self.connect_error is not None:
-            return _temporary(message, self.connect_error or "not connected", self.max_attempts)
-        return await _send_one(self.client, message, self.settings, self.max_attempts)
+            reason = self.connect_error or "not connected"
+            return _outcome(message, outcomes, [reason], self.max_attempts)
+        errors: list[str] = []
+        for recipient in due:
+            final, error = await _send_copy(self.client, message, self.settings, recipient)
+            if final is not None:
+                outcomes[recipient] = final
+            if error is not None:
+                errors.append(f"{recipient}: {error}")
+            if final is None and not self.client.is_connected:
+                break  # the rest stay due for the retry
+        return _outcome(message, outcomes, errors, self.max_attempts)
 
 
-async def _send_one(
-    client: aiosmtplib.SMTP, message: EmailMessage, settings: Settings, max_attempts: int
-) -> Delivery:
+async def _send_copy(
+    client: aiosmtplib.SMTP, message: EmailMessage, settings: Settings, recipient: str
+) -> tuple[str | None, str | None]:
+    """(final outcome or None if still due, error text) for one recipient's copy."""
     try:
-        refused, _reply = await client.send_message(to_mime(message, settings))
+        await client.send_message(to_mime(message, settings, recipient), recipients=[recipient])
     except aiosmtplib.SMTPRecipientsRefused as exc:
-        # Every recipient refused: permanent only if every refusal is.
-        worst = min(exc.recipients, key=lambda r: r.code // 100 == 5)
-        return _refusal(message, worst.code, f"{worst.message} ({worst.recipient})", max_attempts)
+        refusal = exc.recipients[0]
+        return _refused(refusal.code, refusal.message)
     except aiosmtplib.SMTPSenderRefused as exc:
         # Our own account or address was refused: configuration, not the message.
-        return _temporary(message, f"sender refused: {exc.code} {exc.message}", max_attempts)
+        return None, f"sender refused: {exc.code} {exc.message}"
     except aiosmtplib.SMTPResponseException as exc:
-        return _refusal(message, exc.code, exc.message, max_attempts)
+        return _refused(exc.code, exc.message)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        return _temporary(message, f"{type(exc).__name__}: {exc}", max_attempts)
-    if refused:
-        partial = "; ".join(f"{addr}: {r.code} {r.message}" for addr, r in refused.items())
-        return Delivery(message.id, EmailStatus.SENT, f"refused recipients: {partial}")
-    return Delivery(message.id, EmailStatus.SENT)
+        return None, f"{type(exc).__name__}: {exc}"
+    return SENT, None
+
+
+def _refused(code: int, text: str) -> tuple[str | None, str]:
+    error = f"{code} {text}".strip()
+    return (f"refused: {error}" if 500 <= code < 600 else None), error

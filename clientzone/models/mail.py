@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, func, or_, select, update
+from sqlalchemy import JSON, Index, String, Text, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -54,6 +54,11 @@ class EmailMessage(SQLModel, table=True):
         default=None, foreign_key="users.id", index=True, ondelete="SET NULL"
     )
     recipients: list[str] = Field(sa_type=JSON)
+    # Final outcome per recipient ("sent" or the refusal); a retry goes only to
+    # the recipients not in here.
+    deliveries: dict[str, str] = Field(
+        default_factory=dict, sa_type=JSON, sa_column_kwargs={"server_default": text("'{}'")}
+    )
     subject: str = Field(sa_type=String(300))
     text_body: str = Field(sa_type=Text)
     html_body: str = Field(sa_type=Text)
@@ -130,6 +135,7 @@ class Delivery:
     status: EmailStatus
     error: str | None = None
     retry_at: datetime | None = None
+    deliveries: dict[str, str] | None = None
 
 
 async def renew_claim(
@@ -160,6 +166,8 @@ async def record_delivery(session: AsyncSession, *, worker: str, delivery: Deliv
         values["sent_at"] = utcnow()
     if delivery.retry_at is not None:
         values["next_attempt_at"] = delivery.retry_at
+    if delivery.deliveries is not None:
+        values["deliveries"] = delivery.deliveries
     await session.execute(
         update(EmailMessage)
         .where(col(EmailMessage.id) == delivery.message_id, col(EmailMessage.claimed_by) == worker)
