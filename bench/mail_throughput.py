@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.migrate import upgrade
 from tests.helpers import make_account, queue_account_notices
-from tests.smtp_server import SmtpServer, smtp_env
+from tests.smtp_server import SmtpServer, start_drain_worker
 
 MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 
@@ -55,23 +54,9 @@ async def enqueue(database: Database, settings: Settings, count: int, tag: str) 
 
 
 async def run_workers(url: str, port: int, workers: int) -> float:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        **smtp_env(port),
-        "LOG_LEVEL": "WARNING",
-    }
     started = time.perf_counter()
     processes = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "clientzone",
-            "worker",
-            "--drain",
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-        )
+        await start_drain_worker(url, port, stdout=asyncio.subprocess.DEVNULL)
         for _ in range(workers)
     ]
     await asyncio.gather(*(p.wait() for p in processes))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
+import sys
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -65,6 +68,28 @@ class Recorder:
 def smtp_env(port: int) -> dict[str, str]:
     """Environment for a clientzone process that sends to this test server."""
     return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none"}
+
+
+async def start_drain_worker(
+    database_url: str, smtp_port: int, *, stdout: int, **env: str
+) -> asyncio.subprocess.Process:
+    """A `clientzone worker --drain` process sending to this test server."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "clientzone",
+        "worker",
+        "--drain",
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            **smtp_env(smtp_port),
+            "LOG_LEVEL": "WARNING",
+            **env,
+        },
+        stdout=stdout,
+        stderr=asyncio.subprocess.STDOUT,
+    )
 
 
 def free_port() -> int:

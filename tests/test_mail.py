@@ -91,6 +91,13 @@ def _by_subject(server: SmtpServer) -> dict[str, list[str]]:
     return {subject: sorted(recipients) for subject, recipients in found.items()}
 
 
+async def _the_message(database: Database) -> EmailMessage:
+    """The one message in the outbox."""
+    async with database.session() as session:
+        message: EmailMessage = (await session.execute(select(EmailMessage))).scalar_one()
+    return message
+
+
 async def _statuses(database: Database) -> list[EmailStatus]:
     async with database.session() as session:
         rows = (await session.execute(select(EmailMessage.status))).scalars().all()
@@ -116,8 +123,7 @@ async def test_a_committed_mutation_delivers_its_notice_to_the_person_only(
     assert received.message["Subject"] == "Tus datos personales han cambiado"
     assert "Nombre" in received.text
     assert received.message["From"] == "Área de clientes <no-reply@clientzone.example.com>"
-    async with database.session() as session:
-        stored = (await session.execute(select(EmailMessage))).scalar_one()
+    stored = await _the_message(database)
     assert received.message["Message-ID"] == stored.message_id
     assert (stored.category, stored.account_id, stored.status) == (None, None, EmailStatus.SENT)
 
@@ -196,8 +202,7 @@ async def test_a_permanent_rejection_fails_with_the_servers_error(
     smtp_server.recorder.refuse["nadie@esperanza.example.com"] = "550 5.1.1 Mailbox unavailable"
     await _notify(database, mail_settings, account)
     await mail_worker.drain()
-    async with database.session() as session:
-        row = (await session.execute(select(EmailMessage))).scalar_one()
+    row = await _the_message(database)
     assert row.status is EmailStatus.FAILED
     assert row.last_error is not None
     assert "550" in row.last_error
@@ -372,8 +377,7 @@ async def test_an_expired_claim_is_taken_over_and_the_late_record_is_ignored(
         await record_delivery(session, worker="crashed", delivery=late)
     assert [m.claimed_by for m in taken] == ["w2"]
     assert taken[0].attempts == 2
-    async with database.session() as session:
-        row = (await session.execute(select(EmailMessage))).scalar_one()
+    row = await _the_message(database)
     assert (row.status, row.claimed_by) == (EmailStatus.SENDING, "w2")
 
 
@@ -402,8 +406,7 @@ async def test_a_refused_sender_is_a_temporary_failure(
     account = await make_account(database, email="compras@esperanza.example.com")
     await _notify(database, mail_settings, account)
     await mail_worker.drain()
-    async with database.session() as session:
-        row = (await session.execute(select(EmailMessage))).scalar_one()
+    row = await _the_message(database)
     assert row.status is EmailStatus.QUEUED
     assert "sender refused: 530" in (row.last_error or "")
 
@@ -462,8 +465,7 @@ async def test_a_recipient_refused_for_now_gets_the_copy_later_and_the_others_on
     smtp_server.recorder.refuse["facturas@esperanza.example.com"] = "451 4.7.1 Greylisted"
     await _notify(database, mail_settings, account)
     await mail_worker.drain()
-    async with database.session() as session:
-        row = (await session.execute(select(EmailMessage))).scalar_one()
+    row = await _the_message(database)
     assert row.status is EmailStatus.QUEUED
     assert row.deliveries == {"compras@esperanza.example.com": "sent"}
     assert "451" in (row.last_error or "")
@@ -485,8 +487,7 @@ async def test_a_recipient_refused_for_good_does_not_stop_the_others(
     smtp_server.recorder.refuse["facturas@esperanza.example.com"] = "550 5.1.1 No such user"
     await _notify(database, mail_settings, account)
     await mail_worker.drain()
-    async with database.session() as session:
-        row = (await session.execute(select(EmailMessage))).scalar_one()
+    row = await _the_message(database)
     assert row.status is EmailStatus.SENT
     assert row.deliveries["facturas@esperanza.example.com"] == "refused: 550 5.1.1 No such user"
     assert [r.recipients for r in smtp_server.received] == [["compras@esperanza.example.com"]]

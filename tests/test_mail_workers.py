@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -13,28 +11,14 @@ from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.models.mail import EmailMessage, EmailStatus
 from tests.helpers import make_account, queue_account_notices
-from tests.smtp_server import SmtpServer, smtp_env
+from tests.smtp_server import SmtpServer, start_drain_worker
 
 MESSAGES = 500
 
 
 async def _worker(database_url: str, smtp_port: int) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        **smtp_env(smtp_port),
-        "MAIL_BATCH_SIZE": "20",
-        "LOG_LEVEL": "WARNING",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "clientzone",
-        "worker",
-        "--drain",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    process = await start_drain_worker(
+        database_url, smtp_port, stdout=asyncio.subprocess.PIPE, MAIL_BATCH_SIZE="20"
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=180)
     return process.returncode or 0, output.decode()

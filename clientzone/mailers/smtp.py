@@ -26,8 +26,6 @@ logger = logging.getLogger("clientzone.mail")
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
-
-
 SENT = "sent"
 
 
@@ -69,9 +67,9 @@ def _outcome(
 class Transport:
     """One SMTP connection (or, without SMTP_HOST, a log line per message)."""
 
-    def __init__(self, settings: Settings, max_attempts: int) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.max_attempts = max_attempts
+        self.max_attempts = settings.mail_max_attempts
         self.client: aiosmtplib.SMTP | None = None
         self.connect_error: str | None = None
 

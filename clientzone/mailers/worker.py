@@ -66,7 +66,7 @@ class MailWorker:
         pending = list(claimed)
         outcome: Delivery | None = None
         try:
-            async with Transport(self.settings, self.settings.mail_max_attempts) as transport:
+            async with Transport(self.settings) as transport:
                 while pending and not self._stopping.is_set():
                     # One transaction records the last outcome and renews the
                     # next claim; a message taken over meanwhile is skipped.
