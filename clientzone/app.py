@@ -23,6 +23,8 @@ from strawberry.types import ExecutionResult
 
 from clientzone import __version__
 from clientzone.auth.context import Context, build_context
+from clientzone.auth.csrf import CsrfRefused
+from clientzone.auth.rate_limits import RateLimiter, build_rate_limiter
 from clientzone.config import ConfigError, MailSender, Settings, load_settings
 from clientzone.db import Database
 from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale, translate
@@ -46,7 +48,12 @@ class GraphQLView(GraphQL[Context, None]):
     """Builds our typed Context per request and closes its database session after."""
 
     def __init__(
-        self, *, database: Database, settings: Settings, mail_worker: MailWorker | None
+        self,
+        *,
+        database: Database,
+        settings: Settings,
+        limiter: RateLimiter,
+        mail_worker: MailWorker | None,
     ) -> None:
         super().__init__(
             build_schema(settings),
@@ -56,6 +63,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.database = database
         self.settings = settings
+        self.limiter = limiter
         self.mail_worker = mail_worker
 
     async def get_context(
@@ -66,6 +74,7 @@ class GraphQLView(GraphQL[Context, None]):
             response if isinstance(response, Response) else None,
             database=self.database,
             settings=self.settings,
+            limiter=self.limiter,
             wake_mail=self.mail_worker.wake if self.mail_worker else None,
         )
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
@@ -88,6 +97,8 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
         except BodyTooLarge:
             raise
+        except CsrfRefused:
+            await self._refuse_cross_site(scope, receive, send)
         except Exception:
             # Failures outside GraphQL execution (building the context: the
             # database is down) are masked like any INTERNAL error.
@@ -110,6 +121,18 @@ class GraphQLView(GraphQL[Context, None]):
             if context is not None:
                 await context.db.close()
 
+    @staticmethod
+    async def _refuse_cross_site(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await WebSocket(scope, receive, send).close(code=4403)
+            return
+        locale = negotiate_locale(Headers(scope=scope).get("accept-language"))
+        error = {
+            "message": translate("error.csrf", locale or DEFAULT_LOCALE),
+            "extensions": {"code": "FORBIDDEN", "reason": "CSRF"},
+        }
+        await JSONResponse({"data": None, "errors": [error]}, status_code=403)(scope, receive, send)
+
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
     """The ASGI app. Without arguments, settings come from the environment."""
@@ -122,7 +145,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     mail_worker = (
         MailWorker(db, settings) if settings.mail_sender is MailSender.IN_PROCESS else None
     )
-    view = GraphQLView(database=db, settings=settings, mail_worker=mail_worker)
+    limiter = build_rate_limiter(db, settings.redis_url, settings.redis_prefix)
+    view = GraphQLView(database=db, settings=settings, limiter=limiter, mail_worker=mail_worker)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -148,6 +172,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             if mail_worker and sender:
                 mail_worker.stop()
                 await sender
+            await limiter.close()
             if owns_database:
                 await db.dispose()
 
@@ -172,6 +197,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                     "Accept-Language",
                     "X-Account-Id",
                     "X-Request-Id",
+                    "X-CSRF-Protection",
                 ],
                 expose_headers=["X-Request-Id"],
                 max_age=600,
@@ -183,4 +209,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = db
     app.state.mail_worker = mail_worker
+    app.state.limiter = limiter
     return app

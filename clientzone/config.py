@@ -90,6 +90,21 @@ class Settings(BaseSettings):
     mail_batch_size: int = Field(default=50, ge=1, le=1000)
     mail_max_attempts: int = Field(default=8, ge=1)
 
+    redis_url: str | None = None
+    redis_prefix: str = "clientzone:"
+
+    portal_url: str | None = None
+    session_cookie_name: str = Field(default="cz_session", pattern=r"^[A-Za-z0-9_\-]+$")
+    session_cookie_secure: bool | None = None
+    session_idle_minutes: int = Field(default=120, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    session_remember_days: int = Field(default=30, ge=1)
+    token_days: int = Field(default=90, ge=1)
+    session_touch_seconds: int = Field(default=60, ge=0)
+    auth_response_floor_ms: int = Field(default=400, ge=0)
+    signup_enabled: bool = True
+    verification_link_hours: int = Field(default=24, ge=1)
+
     company_name: str = "clientzone"
     support_email: str = "soporte@example.com"
     support_phone: str | None = None
@@ -110,12 +125,21 @@ class Settings(BaseSettings):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("public_base_url")
+    @field_validator("public_base_url", "portal_url")
     @classmethod
-    def _base_url(cls, value: str) -> str:
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
 
     @field_validator("log_level")
     @classmethod
@@ -135,6 +159,18 @@ class Settings(BaseSettings):
     def requires_smtp(self) -> bool:
         """In production a sender without SMTP_HOST would mark mail sent and drop it."""
         return self.environment is Environment.PRODUCTION and self.smtp_host is None
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Secure cookies unless set otherwise; plain HTTP is allowed in development."""
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def portal_base_url(self) -> str:
+        """Where the links in emails point: the portal front end, else this service."""
+        return (self.portal_url or self.public_base_url).rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

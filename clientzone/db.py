@@ -63,6 +63,12 @@ class Database:
     def session(self) -> AsyncSession:
         return self.sessionmaker()
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A short transaction of its own, committed when the block ends."""
+        async with self.session() as session, session.begin():
+            yield session
+
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -153,6 +159,13 @@ class RequestDb:
                     yield session
                 finally:
                     self._transaction = None
+
+    @property
+    def database(self) -> Database:
+        """For writes that must stand whatever the request does next (counters,
+        failed attempts, last seen): `async with ctx.db.database.transaction()`.
+        Never inside a mutation's transaction (SQLite has one writer)."""
+        return self._database
 
     async def close(self) -> None:
         if self._session is not None:

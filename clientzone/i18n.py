@@ -39,6 +39,12 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Demasiados intentos. Vuelve a intentarlo en {seconds} segundos.",
         Locale.EN: "Too many attempts. Try again in {seconds} seconds.",
     },
+    "error.csrf": {
+        Locale.ES: "Solicitud rechazada: falta la cabecera X-CSRF-Protection "
+        "o el origen no está permitido.",
+        Locale.EN: "Request refused: the X-CSRF-Protection header is missing "
+        "or the origin is not allowed.",
+    },
     "pagination.first_and_last": {
         Locale.ES: "Usa first o last, no ambos.",
         Locale.EN: "Use first or last, not both.",
@@ -54,6 +60,66 @@ MESSAGES: dict[str, dict[Locale, str]] = {
     "pagination.invalid_cursor": {
         Locale.ES: "El cursor {argument} no es válido.",
         Locale.EN: "The {argument} cursor is not valid.",
+    },
+    "auth.invalid_credentials": {
+        Locale.ES: "El email o la contraseña no son correctos.",
+        Locale.EN: "The email or password is incorrect.",
+    },
+    "auth.email_not_verified": {
+        Locale.ES: "Confirma tu email antes de entrar: te hemos enviado un enlace.",
+        Locale.EN: "Confirm your email before signing in: we have sent you a link.",
+    },
+    "auth.invalid_password": {
+        Locale.ES: "La contraseña actual no es correcta.",
+        Locale.EN: "The current password is incorrect.",
+    },
+    "auth.invalid_email": {
+        Locale.ES: "Escribe un email válido, como nombre@empresa.com.",
+        Locale.EN: "Enter a valid email, such as name@company.com.",
+    },
+    "auth.same_email": {
+        Locale.ES: "Ya es el email de tu acceso.",
+        Locale.EN: "That is already your login email.",
+    },
+    "auth.invalid_code": {
+        Locale.ES: "El código no es correcto o ha caducado. Pide uno nuevo si hace falta.",
+        Locale.EN: "The code is wrong or has expired. Ask for a new one if needed.",
+    },
+    "auth.invalid_token": {
+        Locale.ES: "El enlace no es válido o ha caducado. Pide uno nuevo.",
+        Locale.EN: "The link is not valid or has expired. Ask for a new one.",
+    },
+    "auth.email_taken": {
+        Locale.ES: "Ese email ya lo usa otro acceso.",
+        Locale.EN: "That email is already used by another login.",
+    },
+    "auth.signup_disabled": {
+        Locale.ES: "El registro está desactivado. Pide una invitación.",
+        Locale.EN: "Sign-up is disabled. Ask for an invitation.",
+    },
+    "auth.legacy_invalid": {
+        Locale.ES: "El número de cliente, el usuario o la contraseña no son correctos.",
+        Locale.EN: "The customer number, username or password is incorrect.",
+    },
+    "auth.verify_first": {
+        Locale.ES: "Confirma tu email antes de añadir cuentas.",
+        Locale.EN: "Confirm your email before adding accounts.",
+    },
+    "password.too_short": {
+        Locale.ES: "Usa al menos {minimum} caracteres.",
+        Locale.EN: "Use at least {minimum} characters.",
+    },
+    "password.too_long": {
+        Locale.ES: "Usa como máximo {maximum} caracteres.",
+        Locale.EN: "Use at most {maximum} characters.",
+    },
+    "password.personal": {
+        Locale.ES: "No incluyas tu nombre ni tu email en la contraseña.",
+        Locale.EN: "Do not include your name or email in the password.",
+    },
+    "password.too_weak": {
+        Locale.ES: "Es fácil de adivinar. Prueba con varias palabras poco comunes.",
+        Locale.EN: "It is easy to guess. Try several uncommon words.",
     },
     "field.required": {
         Locale.ES: "Este campo es obligatorio.",

@@ -21,17 +21,21 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from clientzone.auth.csrf import check_cookie_request
+from clientzone.auth.rate_limits import RateLimiter
 from clientzone.config import Settings
 from clientzone.db import Database, RequestDb
 from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale
 from clientzone.loaders import Loaders
+from clientzone.models.base import utcnow
 from clientzone.models.memberships import Grant
-from clientzone.models.sessions import AuthSession, active_session_by_token
+from clientzone.models.sessions import AuthSession, active_session_by_token, touch_session
 from clientzone.models.users import Locale, User
 
 
@@ -41,6 +45,7 @@ class Viewer:
 
     user: User
     session: AuthSession
+    via_cookie: bool = False
 
 
 @dataclass
@@ -54,6 +59,8 @@ class Context:
     client_ip: str
     request_id: str
     viewer: Viewer | None
+    limiter: RateLimiter
+    user_agent: str | None = None
     # Tells the in-process mail sender that a transaction may have queued mail.
     wake_mail: Callable[[], None] | None = None
     # Filled once per request by auth.access.active_grant (the lock keeps
@@ -71,6 +78,28 @@ class Context:
         if self.wake_mail is not None:
             self.wake_mail()
 
+    def set_session_cookie(self, token: str, *, max_age: int | None) -> None:
+        if self.response is not None:
+            self.response.set_cookie(
+                self.settings.session_cookie_name,
+                token,
+                max_age=max_age,
+                path="/",
+                secure=self.settings.cookie_secure,
+                httponly=True,
+                samesite="lax",
+            )
+
+    def clear_session_cookie(self) -> None:
+        if self.response is not None:
+            self.response.delete_cookie(
+                self.settings.session_cookie_name,
+                path="/",
+                secure=self.settings.cookie_secure,
+                httponly=True,
+                samesite="lax",
+            )
+
 
 def bearer_token(request: HTTPConnection) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -79,13 +108,33 @@ def bearer_token(request: HTTPConnection) -> str | None:
     return token.strip()
 
 
-async def authenticate(db: RequestDb, request: HTTPConnection) -> Viewer | None:
+async def authenticate(
+    db: RequestDb, request: HTTPConnection, settings: Settings
+) -> tuple[Viewer | None, bool]:
+    """The viewer from `Authorization: Bearer` or else the session cookie; the
+    second value says a cookie was sent that no longer works (to clear it).
+
+    A cookie-authenticated request must pass the CSRF check (auth/csrf.py).
+    An unknown, expired or revoked credential is anonymous, not an error: the
+    fields that need a viewer say UNAUTHENTICATED.
+    """
     token = bearer_token(request)
+    via_cookie = False
     if token is None:
-        return None
+        token = request.cookies.get(settings.session_cookie_name) or None
+        if token is None:
+            return None, False
+        check_cookie_request(request, settings)
+        via_cookie = True
     async with db.read() as session:
         found = await active_session_by_token(session, token)
-    return None if found is None else Viewer(session=found[0], user=found[1])
+    if found is None:
+        return None, via_cookie
+    row, user = found
+    if (utcnow() - row.last_seen_at).total_seconds() >= settings.session_touch_seconds:
+        async with db.database.transaction() as session:
+            await touch_session(session, row, idle=timedelta(minutes=settings.session_idle_minutes))
+    return Viewer(user=user, session=row, via_cookie=via_cookie), False
 
 
 async def build_context(
@@ -94,11 +143,12 @@ async def build_context(
     *,
     database: Database,
     settings: Settings,
+    limiter: RateLimiter,
     wake_mail: Callable[[], None] | None = None,
 ) -> Context:
     db = RequestDb(database)
     try:
-        viewer = await authenticate(db, request)
+        viewer, stale_cookie = await authenticate(db, request, settings)
     except BaseException:
         await db.close()
         raise
@@ -106,7 +156,7 @@ async def build_context(
     if locale is None:
         locale = viewer.user.locale if viewer else DEFAULT_LOCALE
     request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
-    return Context(
+    context = Context(
         request=request,
         response=response,
         settings=settings,
@@ -116,5 +166,10 @@ async def build_context(
         client_ip=request.client.host if request.client else "",
         request_id=str(request_id),
         viewer=viewer,
+        limiter=limiter,
+        user_agent=request.headers.get("user-agent"),
         wake_mail=wake_mail,
     )
+    if stale_cookie:
+        context.clear_session_cookie()
+    return context

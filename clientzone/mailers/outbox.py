@@ -91,14 +91,16 @@ async def notify_user(
     *,
     user: User,
     template: str,
+    to: str | None = None,
     **variables: Any,
 ) -> EmailMessage:
-    """A login message to `user` alone, in the user's language."""
+    """A login message to `user` alone (at `to`, an address being verified, or
+    else the login email), in the user's language."""
     message = _message(
         settings,
         template=template,
         locale=user.locale,
-        recipients=normalized_recipients([user.email]),
+        recipients=normalized_recipients([to or user.email]),
         variables={"user": user, **variables},
         category=None,
         account_id=None,

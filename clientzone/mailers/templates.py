@@ -40,7 +40,7 @@ class Brand:
             logo_url=settings.logo_url,
             support_email=settings.support_email,
             support_phone=settings.support_phone,
-            portal_url=settings.public_base_url,
+            portal_url=settings.portal_base_url,
         )
 
 

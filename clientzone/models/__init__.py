@@ -7,9 +7,13 @@ so no query can run unscoped. Importing this package registers every table on
 
 from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.contacts import Contact, EmailCategory
+from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Grant, Membership, Permission, Role
+from clientzone.models.rate_limits import RateLimitCounter
+from clientzone.models.security_events import SecurityEvent
 from clientzone.models.sessions import AuthSession, SessionKind
+from clientzone.models.user_tokens import UserToken
 from clientzone.models.users import Locale, User, UserStatus
 
 __all__ = [
@@ -21,11 +25,15 @@ __all__ = [
     "EmailMessage",
     "EmailStatus",
     "Grant",
+    "LegacyLogin",
     "Locale",
     "Membership",
     "Permission",
+    "RateLimitCounter",
     "Role",
+    "SecurityEvent",
     "SessionKind",
     "User",
     "UserStatus",
+    "UserToken",
 ]

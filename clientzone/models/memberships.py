@@ -267,3 +267,43 @@ async def count_linked_accounts(
 ) -> int:
     children = _reachable_children([account_id], user_id).subquery()
     return int((await session.execute(select(func.count()).select_from(children))).scalar_one())
+
+
+async def owners_of_account(session: AsyncSession, *, number: str) -> list[uuid.UUID]:
+    """Users with a direct OWNER membership of the account with this customer number."""
+    statement = (
+        select(col(Membership.user_id))
+        .join(Account, col(Account.id) == col(Membership.account_id))
+        .where(col(Account.number) == number, col(Membership.role) == Role.OWNER)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def grant_membership(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    account_id: uuid.UUID,
+    role: Role,
+    permissions: frozenset[Permission],
+) -> Membership:
+    """Add a membership, or widen an existing one (never narrows it)."""
+    statement = select(Membership).where(
+        col(Membership.user_id) == user_id, col(Membership.account_id) == account_id
+    )
+    existing = (await session.execute(statement)).scalar_one_or_none()
+    if existing is None:
+        existing = Membership(
+            user_id=user_id,
+            account_id=account_id,
+            role=role,
+            permissions=frozenset() if role is Role.OWNER else permissions,
+        )
+        session.add(existing)
+    elif existing.role is not Role.OWNER:
+        if role is Role.OWNER:
+            existing.role, existing.permissions = Role.OWNER, frozenset()
+        else:
+            existing.permissions = existing.permissions | permissions
+    await session.flush()
+    return existing

@@ -1,19 +1,26 @@
-"""Login sessions and bearer tokens. Only the SHA-256 of a token is stored."""
+"""Login sessions and bearer tokens. Only the SHA-256 of a token is stored.
+
+A session ends at `expires_at` (absolute) and, for browser sessions that were
+not "remembered", also after `idle_expires_at` passes without a request.
+`last_seen_at` and the idle deadline move forward at most once a minute
+(`SESSION_TOUCH_SECONDS`), so a busy session does not write on every request.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import String, select
+from sqlalchemy import Index, String, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
 from clientzone.models.users import User, UserStatus
+from clientzone.tokens import hash_token, new_token
 
 
 class SessionKind(StrEnum):
@@ -23,9 +30,11 @@ class SessionKind(StrEnum):
 
 class AuthSession(SQLModel, table=True):
     __tablename__ = "sessions"
+    # A user's sessions, newest first.
+    __table_args__ = (Index("ix_sessions_user_id_id", "user_id", "id"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
     token_hash: str = Field(sa_type=String(64), unique=True)
     kind: SessionKind = Field(sa_type=StrEnumType(SessionKind))
     label: str | None = Field(default=None, sa_type=String(100))
@@ -37,11 +46,8 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+    idle_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def create_session(
@@ -50,12 +56,13 @@ async def create_session(
     user_id: uuid.UUID,
     kind: SessionKind,
     lifetime: timedelta,
+    idle: timedelta | None = None,
     label: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> tuple[str, AuthSession]:
     """Create a session; returns the token (shown once, never stored) and the row."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     now = utcnow()
     row = AuthSession(
         user_id=user_id,
@@ -67,6 +74,7 @@ async def create_session(
         created_at=now,
         last_seen_at=now,
         expires_at=now + lifetime,
+        idle_expires_at=now + idle if idle else None,
     )
     session.add(row)
     await session.flush()
@@ -77,15 +85,73 @@ async def active_session_by_token(
     session: AsyncSession, token: str
 ) -> tuple[AuthSession, User] | None:
     """The live session for a token and its active user, in one statement."""
+    now = utcnow()
     statement = (
         select(AuthSession, User)
         .join(User, col(User.id) == col(AuthSession.user_id))
         .where(
             col(AuthSession.token_hash) == hash_token(token),
             col(AuthSession.revoked_at).is_(None),
-            col(AuthSession.expires_at) > utcnow(),
+            col(AuthSession.expires_at) > now,
+            or_(col(AuthSession.idle_expires_at).is_(None), col(AuthSession.idle_expires_at) > now),
             col(User.status) == UserStatus.ACTIVE,
         )
     )
     row = (await session.execute(statement)).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+async def touch_session(session: AsyncSession, row: AuthSession, *, idle: timedelta) -> None:
+    """Record activity: last seen now, and the idle deadline pushed forward."""
+    now = utcnow()
+    values: dict[str, datetime] = {"last_seen_at": now}
+    if row.idle_expires_at is not None:
+        values["idle_expires_at"] = now + idle
+    await session.execute(update(AuthSession).where(col(AuthSession.id) == row.id).values(**values))
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    only: uuid.UUID | None = None,
+    keep: uuid.UUID | None = None,
+) -> int:
+    """Revoke the user's live sessions (one of them with `only`, all but `keep`);
+    returns how many were revoked."""
+    statement = update(AuthSession).where(
+        col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None)
+    )
+    if only is not None:
+        statement = statement.where(col(AuthSession.id) == only)
+    if keep is not None:
+        statement = statement.where(col(AuthSession.id) != keep)
+    result = await session.execute(statement.values(revoked_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _live(user_id: uuid.UUID) -> Any:
+    now = utcnow()
+    return select(AuthSession).where(
+        col(AuthSession.user_id) == user_id,
+        col(AuthSession.revoked_at).is_(None),
+        col(AuthSession.expires_at) > now,
+        or_(col(AuthSession.idle_expires_at).is_(None), col(AuthSession.idle_expires_at) > now),
+    )
+
+
+SESSIONS_ORDER = SortKey(columns=[col(AuthSession.id)], descending=True)
+
+
+async def live_sessions_page(
+    session: AsyncSession, *, user_id: uuid.UUID, page: PageRequest
+) -> Page[AuthSession]:
+    """The user's sessions that still work, newest first."""
+    return await fetch_page(
+        session, _live(user_id), sort=SESSIONS_ORDER, page=page, key_of=lambda s: (s.id,)
+    )
+
+
+async def count_live_sessions(session: AsyncSession, *, user_id: uuid.UUID) -> int:
+    subquery = _live(user_id).subquery()
+    return int((await session.execute(select(func.count()).select_from(subquery))).scalar_one())

@@ -76,3 +76,34 @@ async def update_personal_details(
         await session.execute(update(User).where(col(User.id) == user_id).values(**values))
     result = await session.execute(select(User).where(col(User.id) == user_id))
     return result.scalar_one()
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password_hash: str,
+    first_name: str,
+    last_name: str,
+    locale: Locale,
+) -> User:
+    user = User(
+        email=normalize_email(email),
+        password_hash=password_hash,
+        first_name=first_name,
+        last_name=last_name,
+        locale=locale,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def set_user_fields(session: AsyncSession, user_id: uuid.UUID, **values: object) -> None:
+    """Update columns of one user (password_hash, email, email_verified_at, ...)."""
+    await session.execute(update(User).where(col(User.id) == user_id).values(**values))
+
+
+async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    result = await session.execute(select(User).where(col(User.id) == user_id))
+    return result.scalar_one_or_none()

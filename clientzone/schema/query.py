@@ -8,6 +8,7 @@ from clientzone.models.accounts import Account as AccountRow
 from clientzone.models.mail import EmailMessage as EmailMessageRow
 from clientzone.resolvers import accounts as account_resolvers
 from clientzone.resolvers import node as node_resolvers
+from clientzone.schema import email_verification, legacy, passwords, sessions
 from clientzone.schema.accounts import Account
 from clientzone.schema.info import Info
 from clientzone.schema.mail import EmailMessageType
@@ -37,9 +38,58 @@ class Query:
             return EmailMessageType.from_row(row)
         return User.from_row(row)
 
+    password_strength: passwords.PasswordStrength = strawberry.field(
+        resolver=passwords.password_strength,
+        description="Score a password for a strength meter (send it as a variable, by POST).",
+    )
+
 
 @strawberry.type
 class Mutation:
+    login: sessions.LoginPayload = strawberry.mutation(
+        resolver=sessions.login,
+        description="Sign in with email and password: sets the session cookie.",
+    )
+    logout: sessions.LogoutPayload = strawberry.mutation(
+        resolver=sessions.logout, description="End this session, or all of them."
+    )
+    revoke_session: sessions.RevokeSessionPayload = strawberry.mutation(
+        resolver=sessions.revoke_session, description="End one of your sessions or tokens."
+    )
+    sign_up: email_verification.SignUpPayload = strawberry.mutation(
+        resolver=email_verification.sign_up,
+        description="Create a login; it works once the emailed link is opened.",
+    )
+    request_email_verification: email_verification.RequestEmailVerificationPayload = (
+        strawberry.mutation(
+            resolver=email_verification.request_email_verification,
+            description="Send a new verification link.",
+        )
+    )
+    verify_email: email_verification.VerifyEmailPayload = strawberry.mutation(
+        resolver=email_verification.verify_email,
+        description="Open a verification link: confirms the email (or switches to a new one).",
+    )
+    change_email: email_verification.ChangeEmailPayload = strawberry.mutation(
+        resolver=email_verification.change_email,
+        description="Ask to change your login email; it switches once the new one is verified.",
+    )
+    change_password: passwords.ChangePasswordPayload = strawberry.mutation(
+        resolver=passwords.change_password,
+        description="Change your password; your other sessions end.",
+    )
+    request_password_reset: passwords.RequestPasswordResetPayload = strawberry.mutation(
+        resolver=passwords.request_password_reset,
+        description="Email a reset code and link to the login, if it exists.",
+    )
+    reset_password: passwords.ResetPasswordPayload = strawberry.mutation(
+        resolver=passwords.reset_password,
+        description="Set a new password with the emailed code; every session ends.",
+    )
+    claim_legacy_account: legacy.ClaimLegacyAccountPayload = strawberry.mutation(
+        resolver=legacy.claim_legacy_account,
+        description="Add an account of the old portal to your login with its old credentials.",
+    )
     update_personal_details: UpdatePersonalDetailsPayload = strawberry.mutation(
         resolver=update_personal_details,
         description="Change your own name or language.",

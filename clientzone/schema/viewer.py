@@ -6,11 +6,13 @@ import strawberry
 
 from clientzone.models import memberships as models
 from clientzone.resolvers import accounts as account_resolvers
+from clientzone.resolvers import sessions as session_resolvers
 from clientzone.resolvers import viewer as resolvers
 from clientzone.schema.accounts import Account
 from clientzone.schema.enums import Permission, Role
 from clientzone.schema.info import Info
 from clientzone.schema.pagination import Connection, page_request
+from clientzone.schema.sessions import SecurityEventType, SessionType
 from clientzone.schema.users import User
 
 
@@ -73,3 +75,37 @@ class Viewer:
     @strawberry.field(description="Your permissions on the active account.")
     async def permissions(self, info: Info) -> list[Permission]:
         return await resolvers.active_permissions(info.context)
+
+    @strawberry.field(description="Your sessions and tokens that still work, newest first.")
+    async def sessions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[SessionType]:
+        ctx = info.context
+        page = await session_resolvers.sessions(ctx, page_request(first, after, last, before))
+        return Connection.from_page(
+            page,
+            [SessionType.from_row(row, info) for row in page.rows],
+            lambda: session_resolvers.sessions_count(ctx),
+        )
+
+    @strawberry.field(description="What happened to your login, newest first.")
+    async def security_events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[SecurityEventType]:
+        ctx = info.context
+        page = await session_resolvers.events(ctx, page_request(first, after, last, before))
+        return Connection.from_page(
+            page,
+            [SecurityEventType.from_row(row) for row in page.rows],
+            lambda: session_resolvers.events_count(ctx),
+        )

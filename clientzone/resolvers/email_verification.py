@@ -1,0 +1,297 @@
+"""Proving an email address: sign-up, verification links, changing the email.
+
+None of these answers tells whether an address is registered: signing up
+with a known address, or changing to one, answers exactly as with a new one;
+the owner of the address gets an email saying so instead.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
+
+from clientzone.auth.access import require_viewer
+from clientzone.auth.context import Context
+from clientzone.auth.passwords import hash_password, verify_password
+from clientzone.auth.rate_limits import (
+    PASSWORD_CONFIRM,
+    SIGNUP_PER_IP,
+    VERIFICATION_EMAIL_PER_USER,
+    VERIFY_ATTEMPT_PER_IP,
+)
+from clientzone.mailers.outbox import notify_user
+from clientzone.models import users
+from clientzone.models.base import utcnow
+from clientzone.models.security_events import SecurityEventKind
+from clientzone.models.user_tokens import TokenPurpose, issue_user_token, live_token, use_token
+from clientzone.models.users import Locale, User, UserStatus, normalize_email
+from clientzone.resolvers.security import (
+    ResponseFloor,
+    check_new_password,
+    mask_email,
+    security_event,
+)
+from clientzone.resolvers.validation import FieldErrors, Outcome
+
+NAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 254
+
+
+def portal_link(ctx: Context, path: str, token: str) -> str:
+    return f"{ctx.settings.portal_base_url}/{path}?token={token}"
+
+
+def valid_email(value: str) -> str | None:
+    """The normalized address, or None when it is not a usable email."""
+    if len(value.strip()) > EMAIL_MAX_LENGTH:
+        return None
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return normalize_email(checked.normalized)
+
+
+async def send_verification(ctx: Context, user: User, *, new_email: str | None = None) -> bool:
+    """Email a verification link (to `new_email` when changing address), at most
+    a few per hour per person; returns whether one was queued."""
+    if not await ctx.limiter.allowed(VERIFICATION_EMAIL_PER_USER, user.id.hex):
+        return False
+    hours = ctx.settings.verification_link_hours
+    async with ctx.transaction() as session:
+        token, _ = await issue_user_token(
+            session,
+            user_id=user.id,
+            purpose=TokenPurpose.VERIFY_EMAIL,
+            lifetime=timedelta(hours=hours),
+            secret_key=ctx.settings.secret_key,
+            new_email=new_email,
+        )
+        await notify_user(
+            session,
+            ctx.settings,
+            user=user,
+            template="verify_email",
+            to=new_email,
+            new_email=new_email,
+            link=portal_link(ctx, "verify-email", token),
+            hours=hours,
+        )
+    return True
+
+
+async def _tell_owner(ctx: Context, owner: User) -> None:
+    """The address already has a login: say so to its owner, not to the caller."""
+    if not await ctx.limiter.allowed(VERIFICATION_EMAIL_PER_USER, owner.id.hex):
+        return
+    async with ctx.transaction() as session:
+        await notify_user(
+            session,
+            ctx.settings,
+            user=owner,
+            template="email_already_registered",
+            reset_link=f"{ctx.settings.portal_base_url}/forgot-password",
+        )
+
+
+class SignUpErrorCode(StrEnum):
+    SIGNUP_DISABLED = "SIGNUP_DISABLED"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    TOO_SHORT = "TOO_SHORT"
+    CONTAINS_PERSONAL_INFO = "CONTAINS_PERSONAL_INFO"
+    TOO_WEAK = "TOO_WEAK"
+
+
+async def sign_up(
+    ctx: Context,
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    locale: Locale | None,
+) -> Outcome[bool, SignUpErrorCode]:
+    """Create an unverified login and email its verification link."""
+    code = SignUpErrorCode
+    errors: FieldErrors[SignUpErrorCode] = FieldErrors()
+    if not ctx.settings.signup_enabled:
+        errors.add(None, code.SIGNUP_DISABLED, "auth.signup_disabled")
+        return Outcome(errors=errors.errors)
+    floor = ResponseFloor(ctx)
+    await ctx.limiter.hit(SIGNUP_PER_IP, ctx.client_ip)
+    names = {
+        path: errors.text(
+            path, value, maximum=NAME_MAX_LENGTH, required=code.REQUIRED, too_long=code.TOO_LONG
+        )
+        for path, value in (("firstName", first_name), ("lastName", last_name))
+    }
+    address = valid_email(email)
+    if not email.strip():
+        errors.add("email", code.REQUIRED, "field.required")
+    elif address is None:
+        errors.add("email", code.INVALID_EMAIL, "auth.invalid_email")
+    await check_new_password(
+        ctx, errors, "password", password, [email, first_name, last_name], code
+    )
+    if errors:
+        return Outcome(errors=errors.errors)
+    assert address is not None
+    async with ctx.db.read() as session:
+        existing = await users.user_by_email(session, address)
+    # Hash either way: both answers cost the same.
+    password_hash = await hash_password(password)
+    if existing is not None:
+        await _tell_owner(ctx, existing)
+    else:
+        try:
+            async with ctx.transaction() as session:
+                user = await users.create_user(
+                    session,
+                    email=address,
+                    password_hash=password_hash,
+                    first_name=names["firstName"] or "",
+                    last_name=names["lastName"] or "",
+                    locale=locale or ctx.locale,
+                )
+        except IntegrityError:
+            pass  # signed up a moment ago by a concurrent request
+        else:
+            await send_verification(ctx, user)
+    await floor.wait()
+    return Outcome(value=True)
+
+
+async def request_email_verification(ctx: Context, *, email: str | None) -> bool:
+    """Send a fresh link to the viewer, or to `email` when it has an unverified login."""
+    floor = ResponseFloor(ctx)
+    user: User | None
+    if ctx.viewer is not None and not email:
+        user = ctx.viewer.user
+    else:
+        await ctx.limiter.hit(VERIFY_ATTEMPT_PER_IP, ctx.client_ip)
+        async with ctx.db.read() as session:
+            user = await users.user_by_email(session, email or "")
+    if user is not None and user.email_verified_at is None and user.status is UserStatus.ACTIVE:
+        await send_verification(ctx, user)
+    await floor.wait()
+    return True
+
+
+class VerifyEmailErrorCode(StrEnum):
+    REQUIRED = "REQUIRED"
+    INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 (an error code)
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+
+
+async def verify_email(ctx: Context, *, token: str) -> Outcome[User, VerifyEmailErrorCode]:
+    code = VerifyEmailErrorCode
+    errors: FieldErrors[VerifyEmailErrorCode] = FieldErrors()
+    if not token.strip():
+        errors.add("token", code.REQUIRED, "field.required")
+        return Outcome(errors=errors.errors)
+    await ctx.limiter.hit(VERIFY_ATTEMPT_PER_IP, ctx.client_ip)
+    async with ctx.db.read() as session:
+        row = await live_token(session, purpose=TokenPurpose.VERIFY_EMAIL, token=token.strip())
+        user = await users.user_by_id(session, row.user_id) if row else None
+        taken = await users.user_by_email(session, row.new_email) if row and row.new_email else None
+    if row is None or user is None:
+        errors.add("token", code.INVALID_TOKEN, "auth.invalid_token")
+        return Outcome(errors=errors.errors)
+    if taken is not None:
+        errors.add("token", code.EMAIL_TAKEN, "auth.email_taken")
+        return Outcome(errors=errors.errors)
+    try:
+        async with ctx.transaction() as session:
+            if not await use_token(session, row.id):
+                errors.add("token", code.INVALID_TOKEN, "auth.invalid_token")
+                return Outcome(errors=errors.errors)
+            now = utcnow()
+            if row.new_email:
+                await users.set_user_fields(
+                    session, user.id, email=row.new_email, email_verified_at=now
+                )
+                security_event(
+                    ctx,
+                    session,
+                    user.id,
+                    SecurityEventKind.EMAIL_CHANGED,
+                    mask_email(row.new_email),
+                )
+                await notify_user(
+                    session,
+                    ctx.settings,
+                    user=user,
+                    template="email_changed",
+                    old_email=user.email,
+                    masked_email=mask_email(row.new_email),
+                )
+            elif user.email_verified_at is None:
+                await users.set_user_fields(session, user.id, email_verified_at=now)
+                security_event(ctx, session, user.id, SecurityEventKind.EMAIL_VERIFIED)
+            updated = await users.user_by_id(session, user.id)
+    except IntegrityError:
+        errors.add("token", code.EMAIL_TAKEN, "auth.email_taken")
+        return Outcome(errors=errors.errors)
+    return Outcome(value=updated)
+
+
+class ChangeEmailErrorCode(StrEnum):
+    REQUIRED = "REQUIRED"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    SAME_EMAIL = "SAME_EMAIL"
+    INVALID_PASSWORD = "INVALID_PASSWORD"  # noqa: S105 (an error code)
+
+
+async def change_email(
+    ctx: Context, *, new_email: str, current_password: str
+) -> Outcome[bool, ChangeEmailErrorCode]:
+    """Send a link to the new address and a notice to the old; switch on verification."""
+    viewer = require_viewer(ctx)
+    user = viewer.user
+    code = ChangeEmailErrorCode
+    errors: FieldErrors[ChangeEmailErrorCode] = FieldErrors()
+    address = valid_email(new_email)
+    if not new_email.strip():
+        errors.add("newEmail", code.REQUIRED, "field.required")
+    elif address is None:
+        errors.add("newEmail", code.INVALID_EMAIL, "auth.invalid_email")
+    elif address == user.email:
+        errors.add("newEmail", code.SAME_EMAIL, "auth.same_email")
+    if not current_password:
+        errors.add("currentPassword", code.REQUIRED, "field.required")
+    elif not await confirm_password(ctx, user, current_password):
+        errors.add("currentPassword", code.INVALID_PASSWORD, "auth.invalid_password")
+    if errors:
+        return Outcome(errors=errors.errors)
+    assert address is not None
+    floor = ResponseFloor(ctx)
+    async with ctx.db.read() as session:
+        owner = await users.user_by_email(session, address)
+    if owner is not None:
+        await _tell_owner(ctx, owner)
+    else:
+        await send_verification(ctx, user, new_email=address)
+    async with ctx.transaction() as session:
+        masked = mask_email(address)
+        security_event(ctx, session, user.id, SecurityEventKind.EMAIL_CHANGE_REQUESTED, masked)
+        await notify_user(
+            session, ctx.settings, user=user, template="email_change_requested", masked_email=masked
+        )
+    await floor.wait()
+    return Outcome(value=True)
+
+
+async def confirm_password(ctx: Context, user: User, password: str) -> bool:
+    """The viewer's current password, re-entered for a sensitive change (rate-limited)."""
+    subject = user.id.hex
+    await ctx.limiter.check(PASSWORD_CONFIRM, subject)
+    if await verify_password(user.password_hash, password):
+        await ctx.limiter.succeeded(PASSWORD_CONFIRM, subject)
+        return True
+    await ctx.limiter.failed(PASSWORD_CONFIRM, subject)
+    return False
