@@ -104,12 +104,16 @@ def settings(database_url: str) -> Settings:
         _env_file=None,
         database_url=database_url,
         cors_origins=["https://portal.example.com"],
+        # Tests that need the anti-enumeration floor set it themselves.
+        auth_response_floor_ms=0,
     )
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
-    return create_app(settings, database)
+async def app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
+    application = create_app(settings, database)
+    yield application
+    await application.state.limiter.close()
 
 
 @pytest.fixture

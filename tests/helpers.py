@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -11,15 +12,17 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp
 
+from clientzone.auth.passwords import HASHER
 from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.ids import encode_global_id
 from clientzone.mailers.outbox import notify_account
 from clientzone.models.accounts import Account
+from clientzone.models.base import utcnow
 from clientzone.models.contacts import EmailCategory
 from clientzone.models.memberships import Membership, Permission, Role
 from clientzone.models.sessions import SessionKind, create_session
-from clientzone.models.users import User, normalize_email
+from clientzone.models.users import Locale, User, normalize_email
 
 BASE_URL = "http://clientzone.test"
 
@@ -100,11 +103,17 @@ async def make_user(
     *,
     first_name: str = "Ana",
     last_name: str = "García",
+    password: str | None = None,
+    verified: bool = True,
+    locale: Locale = Locale.ES,
 ) -> User:
     user = User(
         email=normalize_email(email or f"user{next(_counter)}@example.com"),
         first_name=first_name,
         last_name=last_name,
+        locale=locale,
+        password_hash=HASHER.hash(password) if password else None,
+        email_verified_at=utcnow() if verified else None,
     )
     async with database.session() as session, session.begin():
         session.add(user)
@@ -170,3 +179,50 @@ async def queue_account_notices(
                 title=f"Aviso {i}",
                 body="Texto del aviso.",
             )
+
+
+PASSWORD = "tortuga-naranja-bicicleta-47"  # accepted by the password policy
+
+LOGIN = """
+mutation($input: LoginInput!) {
+  login(input: $input) {
+    user { email }
+    session { id kind current }
+    token
+    userErrors { field code message }
+  }
+}
+"""
+
+VIEWER_EMAIL = "{ viewer { user { email } } }"
+
+
+async def login(
+    client: GraphQLClient,
+    email: str,
+    password: str = PASSWORD,
+    headers: dict[str, str] | None = None,
+    **flags: bool,
+) -> httpx.Response:
+    """Post the login mutation; the response keeps its Set-Cookie header."""
+    return await client.post(
+        LOGIN, {"input": {"email": email, "password": password, **flags}}, headers
+    )
+
+
+async def viewer_email(client: GraphQLClient) -> str | None:
+    viewer = (await client.data(VIEWER_EMAIL))["viewer"]
+    return None if viewer is None else str(viewer["user"]["email"])
+
+
+def link_token(text: str, path: str) -> str:
+    """The token of the first `<path>?token=...` link in an email's text."""
+    match = re.search(rf"/{path}\?token=([A-Za-z0-9_\-]+)", text)
+    assert match, text
+    return match.group(1)
+
+
+def six_digit_code(text: str) -> str:
+    match = re.search(r"^\s+(\d{6})\s*$", text, re.MULTILINE)
+    assert match, text
+    return match.group(1)
