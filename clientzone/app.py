@@ -90,6 +90,13 @@ class GraphQLView(GraphQL[Context, None]):
         if result.errors:
             context = request.scope.get("state", {}).get(CONTEXT_KEY)
             result.errors = shape_errors(result.errors, context)
+            waits = [
+                int(error.extensions["retryAfter"])
+                for error in result.errors
+                if error.extensions and error.extensions.get("code") == "RATE_LIMITED"
+            ]
+            if waits and context is not None and context.response is not None:
+                context.response.headers["Retry-After"] = str(max(waits))
         return await super().process_result(request, result)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

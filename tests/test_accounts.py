@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete, update
+from sqlmodel import col
+
+from clientzone.db import Database
+from clientzone.models.memberships import Membership, Permission
 from tests.conftest import Portal
 from tests.helpers import gid
 
@@ -178,3 +183,25 @@ async def test_memberships_page_by_cursor_both_ways(portal: Portal) -> None:
     assert (info2["hasPreviousPage"], info2["hasNextPage"]) == (True, False)
     assert back == ["MX-1000"]
     assert info3["hasPreviousPage"] is True
+
+
+async def test_membership_changes_apply_on_the_members_next_request(
+    portal: Portal, database: Database
+) -> None:
+    """Nothing about access is cached in the session: the next request sees it."""
+    before = await portal.member.data(ACTIVE)
+    assert before["viewer"]["permissions"] == ["INVOICES_PAY", "INVOICES_VIEW"]
+    async with database.session() as session, session.begin():
+        await session.execute(
+            update(Membership)
+            .where(col(Membership.user_id) == portal.member_user.id)
+            .values(permissions=frozenset({Permission.CASES_VIEW}))
+        )
+    after = await portal.member.data(ACTIVE)
+    assert after["viewer"]["permissions"] == ["CASES_VIEW"]
+    async with database.session() as session, session.begin():
+        await session.execute(
+            delete(Membership).where(col(Membership.user_id) == portal.member_user.id)
+        )
+    gone = await portal.member.data(ACTIVE)
+    assert gone == {"viewer": {"activeAccount": None, "permissions": []}, "account": None}

@@ -60,6 +60,7 @@ async def test_failed_logins_slow_down_per_email_then_a_success_clears_it(
         blocked = await login(client, "ana@example.com")  # even the right password waits
         [error] = blocked.json()["errors"]
         assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 2}
+        assert blocked.headers["retry-after"] == "2"
         assert error["message"] == "Demasiados intentos. Vuelve a intentarlo en 2 segundos."
         # Unknown emails are limited the same way: no difference to observe.
         for _ in range(6):

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
@@ -55,46 +56,53 @@ def valid_email(value: str) -> str | None:
     return normalize_email(checked.normalized)
 
 
-async def send_verification(ctx: Context, user: User, *, new_email: str | None = None) -> bool:
-    """Email a verification link (to `new_email` when changing address), at most
-    a few per hour per person; returns whether one was queued."""
-    if not await ctx.limiter.allowed(VERIFICATION_EMAIL_PER_USER, user.id.hex):
-        return False
+async def queue_verification(
+    ctx: Context, session: AsyncSession, user: User, *, new_email: str | None = None
+) -> None:
+    """Put a verification link (to `new_email` when changing address) in the
+    outbox, inside the caller's transaction."""
     hours = ctx.settings.verification_link_hours
-    async with ctx.transaction() as session:
-        token, _ = await issue_user_token(
-            session,
-            user_id=user.id,
-            purpose=TokenPurpose.VERIFY_EMAIL,
-            lifetime=timedelta(hours=hours),
-            secret_key=ctx.settings.secret_key,
-            new_email=new_email,
-        )
-        await notify_user(
-            session,
-            ctx.settings,
-            user=user,
-            template="verify_email",
-            to=new_email,
-            new_email=new_email,
-            link=portal_link(ctx, "verify-email", token),
-            hours=hours,
-        )
-    return True
+    token, _ = await issue_user_token(
+        session,
+        user_id=user.id,
+        purpose=TokenPurpose.VERIFY_EMAIL,
+        lifetime=timedelta(hours=hours),
+        secret_key=ctx.settings.secret_key,
+        new_email=new_email,
+    )
+    await notify_user(
+        session,
+        ctx.settings,
+        user=user,
+        template="verify_email",
+        to=new_email,
+        new_email=new_email,
+        link=portal_link(ctx, "verify-email", token),
+        hours=hours,
+    )
 
 
-async def _tell_owner(ctx: Context, owner: User) -> None:
+async def may_email(ctx: Context, user: User) -> bool:
+    """Verification emails and notices about the address: a few per hour per person."""
+    return await ctx.limiter.allowed(VERIFICATION_EMAIL_PER_USER, user.id.hex)
+
+
+async def send_verification(ctx: Context, user: User) -> None:
+    """A fresh verification link, unless this person already got a few this hour."""
+    if await may_email(ctx, user):
+        async with ctx.transaction() as session:
+            await queue_verification(ctx, session, user)
+
+
+async def queue_owner_notice(ctx: Context, session: AsyncSession, owner: User) -> None:
     """The address already has a login: say so to its owner, not to the caller."""
-    if not await ctx.limiter.allowed(VERIFICATION_EMAIL_PER_USER, owner.id.hex):
-        return
-    async with ctx.transaction() as session:
-        await notify_user(
-            session,
-            ctx.settings,
-            user=owner,
-            template="email_already_registered",
-            reset_link=f"{ctx.settings.portal_base_url}/forgot-password",
-        )
+    await notify_user(
+        session,
+        ctx.settings,
+        user=owner,
+        template="email_already_registered",
+        reset_link=f"{ctx.settings.portal_base_url}/forgot-password",
+    )
 
 
 class SignUpErrorCode(StrEnum):
@@ -146,7 +154,9 @@ async def sign_up(
     # Hash either way: both answers cost the same.
     password_hash = await hash_password(password)
     if existing is not None:
-        await _tell_owner(ctx, existing)
+        if await may_email(ctx, existing):
+            async with ctx.transaction() as session:
+                await queue_owner_notice(ctx, session, existing)
     else:
         try:
             async with ctx.transaction() as session:
@@ -158,10 +168,9 @@ async def sign_up(
                     last_name=names["lastName"] or "",
                     locale=locale or ctx.locale,
                 )
+                await queue_verification(ctx, session, user)
         except IntegrityError:
             pass  # signed up a moment ago by a concurrent request
-        else:
-            await send_verification(ctx, user)
     await floor.wait()
     return Outcome(value=True)
 
@@ -272,11 +281,12 @@ async def change_email(
     floor = ResponseFloor(ctx)
     async with ctx.db.read() as session:
         owner = await users.user_by_email(session, address)
-    if owner is not None:
-        await _tell_owner(ctx, owner)
-    else:
-        await send_verification(ctx, user, new_email=address)
+    emailing = await may_email(ctx, owner or user)
     async with ctx.transaction() as session:
+        if emailing and owner is not None:
+            await queue_owner_notice(ctx, session, owner)
+        elif emailing:
+            await queue_verification(ctx, session, user, new_email=address)
         masked = mask_email(address)
         security_event(ctx, session, user.id, SecurityEventKind.EMAIL_CHANGE_REQUESTED, masked)
         await notify_user(
