@@ -121,6 +121,90 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Es fácil de adivinar. Prueba con varias palabras poco comunes.",
         Locale.EN: "It is easy to guess. Try several uncommon words.",
     },
+    "field.invalid_phone": {
+        Locale.ES: "Escribe un teléfono válido; si es de otro país, con su prefijo (+52...).",
+        Locale.EN: "Enter a valid phone number; from another country, with its code (+52...).",
+    },
+    "field.invalid_country": {
+        Locale.ES: "Usa un código de país ISO de dos letras, como MX, AR o ES.",
+        Locale.EN: "Use a two-letter ISO country code, such as MX, AR or ES.",
+    },
+    "field.invalid_postal_code": {
+        Locale.ES: "El código postal no es válido para {country}.",
+        Locale.EN: "The postal code is not valid for {country}.",
+    },
+    "field.invalid_tax_id": {
+        Locale.ES: "La identificación fiscal no es válida para {country}.",
+        Locale.EN: "The tax id is not valid for {country}.",
+    },
+    "pin.invalid": {
+        Locale.ES: "El PIN debe tener de 4 a 8 cifras.",
+        Locale.EN: "The PIN must have 4 to 8 digits.",
+    },
+    "pin.trivial": {
+        Locale.ES: "Ese PIN es fácil de adivinar (repetido o seguido). Elige otro.",
+        Locale.EN: "That PIN is easy to guess (repeated or in sequence). Choose another.",
+    },
+    "contact.email_taken": {
+        Locale.ES: "Esta cuenta ya tiene un contacto con ese email.",
+        Locale.EN: "This account already has a contact with that email.",
+    },
+    "member.owner_protected": {
+        Locale.ES: "Un miembro no puede cambiar ni quitar a un propietario.",
+        Locale.EN: "A member cannot change or remove an owner.",
+    },
+    "member.self": {
+        Locale.ES: "No puedes cambiar tus propios permisos.",
+        Locale.EN: "You cannot change your own permissions.",
+    },
+    "member.not_held": {
+        Locale.ES: "No puedes dar permisos que no tienes: {permissions}.",
+        Locale.EN: "You cannot grant permissions you do not hold: {permissions}.",
+    },
+    "member.last_owner": {
+        Locale.ES: "La cuenta necesita al menos un propietario.",
+        Locale.EN: "The account needs at least one owner.",
+    },
+    "member.not_owner": {
+        Locale.ES: "Solo un propietario puede ceder la propiedad.",
+        Locale.EN: "Only an owner can transfer ownership.",
+    },
+    "member.already_owner": {
+        Locale.ES: "Esa persona ya es propietaria.",
+        Locale.EN: "That person is already an owner.",
+    },
+    "invitation.already_member": {
+        Locale.ES: "Esa persona ya tiene acceso a esta cuenta.",
+        Locale.EN: "That person already has access to this account.",
+    },
+    "invitation.already_invited": {
+        Locale.ES: "Ya hay una invitación pendiente para ese email: reenvíala si hace falta.",
+        Locale.EN: "There is already a pending invitation for that email: resend it if needed.",
+    },
+    "invitation.not_open": {
+        Locale.ES: "Esta invitación ya se aceptó o se anuló.",
+        Locale.EN: "This invitation was already accepted or revoked.",
+    },
+    "invitation.expired": {
+        Locale.ES: "La invitación ha caducado. Pide que te la reenvíen.",
+        Locale.EN: "The invitation has expired. Ask for it to be resent.",
+    },
+    "invitation.revoked": {
+        Locale.ES: "La invitación se ha anulado.",
+        Locale.EN: "The invitation was revoked.",
+    },
+    "invitation.used": {
+        Locale.ES: "Esta invitación ya se ha usado.",
+        Locale.EN: "This invitation has already been used.",
+    },
+    "invitation.wrong_email": {
+        Locale.ES: "Esta invitación es para otro email. Entra con ese email para aceptarla.",
+        Locale.EN: "This invitation is for another email. Sign in with that email to accept it.",
+    },
+    "invitation.sign_in": {
+        Locale.ES: "Ese email ya tiene acceso: entra con él y vuelve a abrir el enlace.",
+        Locale.EN: "That email already has a login: sign in with it and open the link again.",
+    },
     "field.required": {
         Locale.ES: "Este campo es obligatorio.",
         Locale.EN: "This field is required.",

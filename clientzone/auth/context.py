@@ -33,6 +33,7 @@ from clientzone.config import Settings
 from clientzone.db import Database, RequestDb
 from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale
 from clientzone.loaders import Loaders
+from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
 from clientzone.models.memberships import Grant
 from clientzone.models.sessions import AuthSession, active_session_by_token, touch_session
@@ -68,6 +69,8 @@ class Context:
     active_grant: Grant | None = None
     active_grant_known: bool = False
     active_grant_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Accounts checked by auth.permissions.RequiresPermission, by field path.
+    scoped_accounts: dict[tuple[str | int, ...], Account] = field(default_factory=dict)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -110,6 +110,31 @@ async def notify_user(
     return message
 
 
+async def notify_address(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    to: str,
+    locale: Locale,
+    template: str,
+    **variables: Any,
+) -> EmailMessage:
+    """A message to someone without a login yet (an invitation). It is not
+    listed among any account's emails: it carries a link meant for them only."""
+    message = _message(
+        settings,
+        template=template,
+        locale=locale,
+        recipients=normalized_recipients([to]),
+        variables=variables,
+        category=None,
+        account_id=None,
+        user_id=None,
+    )
+    session.add(message)
+    return message
+
+
 async def notify_account(
     session: AsyncSession,
     settings: Settings,

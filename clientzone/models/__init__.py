@@ -6,7 +6,9 @@ so no query can run unscoped. Importing this package registers every table on
 """
 
 from clientzone.models.accounts import Account, AccountStatus
+from clientzone.models.activity import ActivityEntry
 from clientzone.models.contacts import Contact, EmailCategory
+from clientzone.models.invitations import Invitation
 from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Grant, Membership, Permission, Role
@@ -19,12 +21,14 @@ from clientzone.models.users import Locale, User, UserStatus
 __all__ = [
     "Account",
     "AccountStatus",
+    "ActivityEntry",
     "AuthSession",
     "Contact",
     "EmailCategory",
     "EmailMessage",
     "EmailStatus",
     "Grant",
+    "Invitation",
     "LegacyLogin",
     "Locale",
     "Membership",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, select
+from sqlalchemy import Index, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, col
 
@@ -52,3 +52,17 @@ class Account(PostalAddress, table=True):
 async def accounts_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Account]:
     result = await session.execute(select(Account).where(col(Account.id).in_(ids)))
     return list(result.scalars())
+
+
+async def update_account(session: AsyncSession, account_id: uuid.UUID, **values: object) -> Account:
+    """Set columns of one account (and its updated_at); returns the fresh row."""
+    await session.execute(
+        update(Account).where(col(Account.id) == account_id).values(updated_at=utcnow(), **values)
+    )
+    statement = select(Account).where(col(Account.id) == account_id)
+    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one()
+
+
+async def account_by_number(session: AsyncSession, number: str) -> Account | None:
+    statement = select(Account).where(col(Account.number) == number)
+    return (await session.execute(statement)).scalar_one_or_none()

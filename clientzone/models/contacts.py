@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Index, String, UniqueConstraint, select
+from sqlalchemy import Index, String, UniqueConstraint, func, literal, or_, select, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, col
 
 from clientzone.models.base import PostalAddress, UTCDateTime, new_id, utcnow
+from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
 
 
 class EmailCategory(StrEnum):
@@ -74,3 +77,86 @@ async def contact_emails_for_category(
     )
     rows = (await session.execute(statement)).all()
     return [email for email, categories in rows if category in (categories or ())]
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    active: bool | None = None
+    category: EmailCategory | None = None
+    search: str | None = None  # in first/last name, company or email
+
+
+def _contacts(account_id: uuid.UUID, contact_filter: ContactFilter) -> Any:
+    statement = select(Contact).where(col(Contact.account_id) == account_id)
+    if contact_filter.active is not None:
+        statement = statement.where(col(Contact.active).is_(contact_filter.active))
+    if contact_filter.category is not None:
+        # Stored as sorted comma-separated names: match a whole name.
+        stored = type_coerce(col(Contact.categories), String)
+        padded = literal(",") + stored + literal(",")
+        statement = statement.where(padded.contains(f",{contact_filter.category.value},"))
+    if contact_filter.search:
+        needle = contact_filter.search.strip().lower()
+        statement = statement.where(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (
+                        col(Contact.first_name),
+                        col(Contact.last_name),
+                        col(Contact.company),
+                        col(Contact.email),
+                    )
+                )
+            )
+        )
+    return statement
+
+
+CONTACTS_ORDER = SortKey(columns=[col(Contact.last_name), col(Contact.id)])
+
+
+async def contacts_page(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    page: PageRequest,
+    contact_filter: ContactFilter,
+) -> Page[Contact]:
+    return await fetch_page(
+        session,
+        _contacts(account_id, contact_filter),
+        sort=CONTACTS_ORDER,
+        page=page,
+        key_of=lambda c: (c.last_name, c.id),
+    )
+
+
+async def count_contacts(
+    session: AsyncSession, *, account_id: uuid.UUID, contact_filter: ContactFilter
+) -> int:
+    subquery = _contacts(account_id, contact_filter).subquery()
+    return int((await session.execute(select(func.count()).select_from(subquery))).scalar_one())
+
+
+async def contact_in_account(
+    session: AsyncSession, *, account_id: uuid.UUID, contact_id: uuid.UUID
+) -> Contact | None:
+    statement = select(Contact).where(
+        col(Contact.account_id) == account_id, col(Contact.id) == contact_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def account_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> uuid.UUID | None:
+    statement = select(col(Contact.account_id)).where(col(Contact.id) == contact_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def contact_with_email(
+    session: AsyncSession, *, account_id: uuid.UUID, email: str
+) -> Contact | None:
+    statement = select(Contact).where(
+        col(Contact.account_id) == account_id, func.lower(col(Contact.email)) == email.lower()
+    )
+    return (await session.execute(statement)).scalars().first()

@@ -47,6 +47,7 @@ from clientzone.models.pagination import (
     fetch_first_pages,
     fetch_page,
 )
+from clientzone.models.users import User
 
 
 class Role(StrEnum):
@@ -307,3 +308,77 @@ async def grant_membership(
             existing.permissions = existing.permissions | permissions
     await session.flush()
     return existing
+
+
+def _members(account_id: uuid.UUID) -> Any:
+    return (
+        select(Membership, User)
+        .join(User, col(User.id) == col(Membership.user_id))
+        .where(col(Membership.account_id) == account_id)
+    )
+
+
+MEMBERS_ORDER = SortKey(columns=[col(User.email)])
+
+
+async def members_page(
+    session: AsyncSession, *, account_id: uuid.UUID, page: PageRequest
+) -> Page[tuple[Membership, User]]:
+    """The account's direct memberships with their users, by email."""
+    found = await fetch_page(
+        session,
+        _members(account_id),
+        sort=MEMBERS_ORDER,
+        page=page,
+        key_of=lambda row: (row[1].email,),
+        scalars=False,
+    )
+    rows = [(row[0], row[1]) for row in found.rows]
+    return Page(rows, found.keys, found.has_next_page, found.has_previous_page)
+
+
+async def count_members(session: AsyncSession, *, account_id: uuid.UUID) -> int:
+    statement = select(func.count()).where(col(Membership.account_id) == account_id)
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def member_in_account(
+    session: AsyncSession, *, account_id: uuid.UUID, membership_id: uuid.UUID
+) -> tuple[Membership, User] | None:
+    row = (
+        await session.execute(_members(account_id).where(col(Membership.id) == membership_id))
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def account_of_membership(
+    session: AsyncSession, membership_id: uuid.UUID
+) -> uuid.UUID | None:
+    statement = select(col(Membership.account_id)).where(col(Membership.id) == membership_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def count_owners(session: AsyncSession, *, account_id: uuid.UUID) -> int:
+    statement = select(func.count()).where(
+        col(Membership.account_id) == account_id, col(Membership.role) == Role.OWNER
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def direct_membership(
+    session: AsyncSession, *, account_id: uuid.UUID, user_id: uuid.UUID
+) -> Membership | None:
+    statement = select(Membership).where(
+        col(Membership.account_id) == account_id, col(Membership.user_id) == user_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def members_with_email(session: AsyncSession, *, account_id: uuid.UUID, email: str) -> bool:
+    """Whether the login with this email already has a direct membership here."""
+    statement = (
+        select(col(Membership.id))
+        .join(User, col(User.id) == col(Membership.user_id))
+        .where(col(Membership.account_id) == account_id, col(User.email) == email)
+    )
+    return (await session.execute(statement)).first() is not None

@@ -155,3 +155,13 @@ async def live_sessions_page(
 async def count_live_sessions(session: AsyncSession, *, user_id: uuid.UUID) -> int:
     subquery = _live(user_id).subquery()
     return int((await session.execute(select(func.count()).select_from(subquery))).scalar_one())
+
+
+async def set_active_account(
+    session: AsyncSession, *, session_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(col(AuthSession.id) == session_id)
+        .values(active_account_id=account_id)
+    )

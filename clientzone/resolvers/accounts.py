@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from clientzone.auth.access import active_grant, reachable_account
+from clientzone.auth.access import active_grant, reachable_account, require_viewer
 from clientzone.auth.context import Context
 from clientzone.errors import NotFound
 from clientzone.ids import decode_id_of
 from clientzone.models.accounts import Account
 from clientzone.models.memberships import Grant, count_linked_accounts, linked_accounts_page
 from clientzone.models.pagination import Page, PageRequest
+from clientzone.models.sessions import set_active_account
 
 
 async def account(ctx: Context, global_id: str | None) -> tuple[Account, Grant] | None:
@@ -51,3 +52,13 @@ async def linked_accounts_count(ctx: Context, parent_account: Account) -> int:
         return await count_linked_accounts(
             session, account_id=parent_account.id, user_id=ctx.viewer.user.id
         )
+
+
+async def switch_account(ctx: Context, target: Account) -> Account:
+    """Remember `target` as this session's active account (until the next switch)."""
+    viewer = require_viewer(ctx)
+    async with ctx.transaction() as session:
+        await set_active_account(session, session_id=viewer.session.id, account_id=target.id)
+    viewer.session.active_account_id = target.id
+    ctx.active_grant_known = False
+    return target

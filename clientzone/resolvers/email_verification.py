@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clientzone import validators
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
 from clientzone.auth.passwords import hash_password, verify_password
@@ -28,7 +28,7 @@ from clientzone.models import users
 from clientzone.models.base import utcnow
 from clientzone.models.security_events import SecurityEventKind
 from clientzone.models.user_tokens import TokenPurpose, issue_user_token, live_token, use_token
-from clientzone.models.users import Locale, User, UserStatus, normalize_email
+from clientzone.models.users import Locale, User, UserStatus
 from clientzone.resolvers.security import (
     ResponseFloor,
     check_new_password,
@@ -38,22 +38,10 @@ from clientzone.resolvers.security import (
 from clientzone.resolvers.validation import FieldErrors, Outcome
 
 NAME_MAX_LENGTH = 100
-EMAIL_MAX_LENGTH = 254
 
 
 def portal_link(ctx: Context, path: str, token: str) -> str:
     return f"{ctx.settings.portal_base_url}/{path}?token={token}"
-
-
-def valid_email(value: str) -> str | None:
-    """The normalized address, or None when it is not a usable email."""
-    if len(value.strip()) > EMAIL_MAX_LENGTH:
-        return None
-    try:
-        checked = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError:
-        return None
-    return normalize_email(checked.normalized)
 
 
 async def queue_verification(
@@ -138,7 +126,7 @@ async def sign_up(
         )
         for path, value in (("firstName", first_name), ("lastName", last_name))
     }
-    address = valid_email(email)
+    address = validators.email(email)
     if not email.strip():
         errors.add("email", code.REQUIRED, "field.required")
     elif address is None:
@@ -264,7 +252,7 @@ async def change_email(
     user = viewer.user
     code = ChangeEmailErrorCode
     errors: FieldErrors[ChangeEmailErrorCode] = FieldErrors()
-    address = valid_email(new_email)
+    address = validators.email(new_email)
     if not new_email.strip():
         errors.add("newEmail", code.REQUIRED, "field.required")
     elif address is None:

@@ -1,18 +1,72 @@
-"""`node(id:)`: any object by global ID, with the same access rules as everywhere."""
+"""`node(id:)`: any object by global ID, under the same rules as everywhere.
+
+Each account-scoped type names the permission it needs and how to find its
+account, in NODE_KINDS: an object of an account the viewer does not belong to
+is NOT_FOUND, exactly like a missing one; a member without the permission gets
+FORBIDDEN naming it, as on the list field.
+"""
 
 from __future__ import annotations
 
-from clientzone.auth.access import reachable_account, require_viewer
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clientzone.auth.access import reachable_account, require_permission, require_viewer
 from clientzone.auth.context import Context
 from clientzone.errors import NotFound
 from clientzone.ids import decode_global_id
-from clientzone.models.accounts import Account
-from clientzone.models.mail import EmailMessage
-from clientzone.models.users import User
-from clientzone.resolvers.mail import account_email
+from clientzone.models import activity, contacts, invitations, mail, memberships
+from clientzone.models.memberships import Permission
 
 
-async def node(ctx: Context, global_id: str) -> Account | User | EmailMessage:
+@dataclass(frozen=True)
+class NodeKind:
+    permission: Permission
+    account_of: Callable[[AsyncSession, uuid.UUID], Awaitable[uuid.UUID | None]]
+    load: Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[Any]]
+
+
+NODE_KINDS: dict[str, NodeKind] = {
+    "EmailMessage": NodeKind(
+        Permission.EMAILS_VIEW,
+        mail.account_of_email,
+        lambda s, account_id, i: mail.account_email(s, account_id=account_id, email_id=i),
+    ),
+    "Contact": NodeKind(
+        Permission.CONTACTS_MANAGE,
+        contacts.account_of_contact,
+        lambda s, account_id, i: contacts.contact_in_account(
+            s, account_id=account_id, contact_id=i
+        ),
+    ),
+    "Member": NodeKind(
+        Permission.USERS_MANAGE,
+        memberships.account_of_membership,
+        lambda s, account_id, i: memberships.member_in_account(
+            s, account_id=account_id, membership_id=i
+        ),
+    ),
+    "Invitation": NodeKind(
+        Permission.USERS_MANAGE,
+        invitations.account_of_invitation,
+        lambda s, account_id, i: invitations.invitation_in_account(
+            s, account_id=account_id, invitation_id=i
+        ),
+    ),
+    "Activity": NodeKind(
+        Permission.ACTIVITY_VIEW,
+        activity.account_of_activity,
+        lambda s, account_id, i: activity.activity_in_account(s, account_id=account_id, entry_id=i),
+    ),
+}
+
+
+async def node(ctx: Context, global_id: str) -> tuple[str, Any]:
+    """The type name and the row (or rows) behind a global ID."""
     viewer = require_viewer(ctx)
     try:
         type_name, row_id = decode_global_id(global_id)
@@ -20,9 +74,19 @@ async def node(ctx: Context, global_id: str) -> Account | User | EmailMessage:
         raise NotFound from None
     if type_name == "Account":
         account, _grant = await reachable_account(ctx, row_id)
-        return account
+        return type_name, account
     if type_name == "User" and row_id == viewer.user.id:
-        return viewer.user
-    if type_name == "EmailMessage":
-        return await account_email(ctx, row_id)
-    raise NotFound
+        return type_name, viewer.user
+    kind = NODE_KINDS.get(type_name)
+    if kind is None:
+        raise NotFound
+    async with ctx.db.read() as session:
+        account_id = await kind.account_of(session, row_id)
+    if account_id is None:
+        raise NotFound
+    await require_permission(ctx, account_id, kind.permission)
+    async with ctx.db.read() as session:
+        found = await kind.load(session, account_id, row_id)
+    if found is None:
+        raise NotFound
+    return type_name, found

@@ -6,13 +6,22 @@ from datetime import datetime
 
 import strawberry
 
+from clientzone.auth.permissions import account_field, scoped_account
 from clientzone.ids import encode_global_id
 from clientzone.models import accounts as models
+from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as resolvers
+from clientzone.resolvers import activity as activity_resolvers
+from clientzone.resolvers import contacts as contact_resolvers
+from clientzone.resolvers import invitations as invitation_resolvers
 from clientzone.resolvers import mail as mail_resolvers
+from clientzone.resolvers import members as member_resolvers
+from clientzone.schema.activity import Activity, ActivityFilterInput
+from clientzone.schema.contacts import Contact, ContactFilterInput
 from clientzone.schema.enums import AccountStatus, Locale
 from clientzone.schema.info import Info
 from clientzone.schema.mail import EmailFilterInput, EmailMessageType
+from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
 from clientzone.schema.pagination import Connection, page_request
 
@@ -110,7 +119,10 @@ class Account(Node):
             lambda: resolvers.linked_accounts_count(ctx, self.row),
         )
 
-    @strawberry.field(description="Emails sent to this account, newest first. Needs EMAILS_VIEW.")
+    @strawberry.field(
+        description="Emails sent to this account, newest first. Needs EMAILS_VIEW.",
+        extensions=account_field(Permission.EMAILS_VIEW),
+    )
     async def emails(
         self,
         info: Info,
@@ -123,10 +135,103 @@ class Account(Node):
         ctx = info.context
         email_filter = (filter or EmailFilterInput()).to_filter()
         page = await mail_resolvers.account_emails(
-            ctx, self.row.id, page_request(first, after, last, before), email_filter
+            ctx, scoped_account(info), page_request(first, after, last, before), email_filter
         )
         return Connection.from_page(
             page,
             [EmailMessageType.from_row(row) for row in page.rows],
-            lambda: mail_resolvers.account_emails_count(ctx, self.row.id, email_filter),
+            lambda: mail_resolvers.account_emails_count(ctx, self.row, email_filter),
+        )
+
+    @strawberry.field(
+        description="People who receive the account's emails, by last name. Needs CONTACTS_MANAGE.",
+        extensions=account_field(Permission.CONTACTS_MANAGE),
+    )
+    async def contacts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ContactFilterInput | None = None,
+    ) -> Connection[Contact]:
+        ctx = info.context
+        contact_filter = (filter or ContactFilterInput()).to_filter()
+        page = await contact_resolvers.contacts(
+            ctx, scoped_account(info), page_request(first, after, last, before), contact_filter
+        )
+        return Connection.from_page(
+            page,
+            [Contact.from_row(row) for row in page.rows],
+            lambda: contact_resolvers.contacts_count(ctx, self.row, contact_filter),
+        )
+
+    @strawberry.field(
+        description="People who share this account, by email. Needs USERS_MANAGE.",
+        extensions=account_field(Permission.USERS_MANAGE),
+    )
+    async def members(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Member]:
+        ctx = info.context
+        page = await member_resolvers.members(
+            ctx, scoped_account(info), page_request(first, after, last, before)
+        )
+        return Connection.from_page(
+            page,
+            [Member.from_row(membership, user) for membership, user in page.rows],
+            lambda: member_resolvers.members_count(ctx, self.row),
+        )
+
+    @strawberry.field(
+        description="Invitations not yet accepted nor revoked (expired ones can be resent), "
+        "newest first. Needs USERS_MANAGE.",
+        extensions=account_field(Permission.USERS_MANAGE),
+    )
+    async def invitations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Invitation]:
+        ctx = info.context
+        page = await invitation_resolvers.invitations(
+            ctx, scoped_account(info), page_request(first, after, last, before)
+        )
+        return Connection.from_page(
+            page,
+            [Invitation.from_row(row) for row in page.rows],
+            lambda: invitation_resolvers.invitations_count(ctx, self.row),
+        )
+
+    @strawberry.field(
+        description="Every change to the account, newest first. Needs ACTIVITY_VIEW.",
+        extensions=account_field(Permission.ACTIVITY_VIEW),
+    )
+    async def activity(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ActivityFilterInput | None = None,
+    ) -> Connection[Activity]:
+        ctx = info.context
+        activity_filter = (filter or ActivityFilterInput()).to_filter()
+        page = await activity_resolvers.activity(
+            ctx, scoped_account(info), page_request(first, after, last, before), activity_filter
+        )
+        return Connection.from_page(
+            page,
+            [Activity.from_row(row) for row in page.rows],
+            lambda: activity_resolvers.activity_count(ctx, self.row, activity_filter),
         )

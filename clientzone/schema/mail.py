@@ -8,13 +8,9 @@ import strawberry
 
 from clientzone.ids import encode_global_id
 from clientzone.models import mail as models
-from clientzone.models.contacts import EmailCategory
 from clientzone.resolvers.mail import EmailFilter
+from clientzone.schema.enums import EmailCategory
 from clientzone.schema.node import Node
-
-strawberry.enum(
-    EmailCategory, description="What an email is about; contacts choose which they get."
-)
 
 
 @strawberry.type(name="EmailMessage", description="A copy of an email sent to the account.")

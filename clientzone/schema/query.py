@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import strawberry
 
-from clientzone.models.accounts import Account as AccountRow
-from clientzone.models.mail import EmailMessage as EmailMessageRow
+from clientzone.auth.permissions import account_mutation
+from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as account_resolvers
 from clientzone.resolvers import node as node_resolvers
-from clientzone.schema import email_verification, legacy, passwords, sessions
+from clientzone.schema import (
+    contacts,
+    email_verification,
+    legacy,
+    members,
+    passwords,
+    profile,
+    sessions,
+)
 from clientzone.schema.accounts import Account
+from clientzone.schema.activity import Activity
+from clientzone.schema.contacts import Contact
 from clientzone.schema.info import Info
 from clientzone.schema.mail import EmailMessageType
+from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
 from clientzone.schema.users import UpdatePersonalDetailsPayload, User, update_personal_details
 from clientzone.schema.viewer import Viewer
+
+NODE_TYPES: dict[str, Callable[[Any], Node]] = {
+    "Account": Account.from_row,
+    "User": User.from_row,
+    "EmailMessage": EmailMessageType.from_row,
+    "Contact": Contact.from_row,
+    "Member": lambda pair: Member.from_row(*pair),
+    "Invitation": Invitation.from_row,
+    "Activity": Activity.from_row,
+}
 
 
 @strawberry.type
@@ -31,12 +55,8 @@ class Query:
 
     @strawberry.field(description="Any object by its ID. Objects you cannot see are NOT_FOUND.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        row = await node_resolvers.node(info.context, id)
-        if isinstance(row, AccountRow):
-            return Account.from_row(row)
-        if isinstance(row, EmailMessageRow):
-            return EmailMessageType.from_row(row)
-        return User.from_row(row)
+        type_name, row = await node_resolvers.node(info.context, id)
+        return NODE_TYPES[type_name](row)
 
     password_strength: passwords.PasswordStrength = strawberry.field(
         resolver=passwords.password_strength,
@@ -93,4 +113,68 @@ class Mutation:
     update_personal_details: UpdatePersonalDetailsPayload = strawberry.mutation(
         resolver=update_personal_details,
         description="Change your own name or language.",
+    )
+    switch_account: profile.SwitchAccountPayload = strawberry.mutation(
+        resolver=profile.switch_account,
+        description="Make an account you reach the active one for this session.",
+        extensions=account_mutation(None),
+    )
+    update_account_profile: profile.UpdateAccountProfilePayload = strawberry.mutation(
+        resolver=profile.update_account_profile,
+        description="Change the account's profile (PROFILE_EDIT); any bad field changes nothing.",
+        extensions=account_mutation(Permission.PROFILE_EDIT),
+    )
+    set_security_pin: profile.SetSecurityPinPayload = strawberry.mutation(
+        resolver=profile.set_security_pin,
+        description="Set the PIN support asks for on the phone (PROFILE_EDIT).",
+        extensions=account_mutation(Permission.PROFILE_EDIT),
+    )
+    create_contact: contacts.ContactPayload = strawberry.mutation(
+        resolver=contacts.create_contact,
+        description="Add a contact (CONTACTS_MANAGE).",
+        extensions=account_mutation(Permission.CONTACTS_MANAGE),
+    )
+    update_contact: contacts.ContactPayload = strawberry.mutation(
+        resolver=contacts.update_contact,
+        description="Change a contact (CONTACTS_MANAGE).",
+        extensions=account_mutation(Permission.CONTACTS_MANAGE, contacts.contact_in_input),
+    )
+    delete_contact: contacts.DeleteContactPayload = strawberry.mutation(
+        resolver=contacts.delete_contact,
+        description="Remove a contact (CONTACTS_MANAGE).",
+        extensions=account_mutation(Permission.CONTACTS_MANAGE, contacts.contact_in_input),
+    )
+    invite_user: members.InviteUserPayload = strawberry.mutation(
+        resolver=members.invite_user,
+        description="Email someone a link to join the account (USERS_MANAGE).",
+        extensions=account_mutation(Permission.USERS_MANAGE),
+    )
+    resend_invitation: members.InvitationPayload = strawberry.mutation(
+        resolver=members.resend_invitation,
+        description="Send a new link, valid 48 hours; the old one stops working (USERS_MANAGE).",
+        extensions=account_mutation(Permission.USERS_MANAGE, members.invitation_in_input),
+    )
+    revoke_invitation: members.InvitationPayload = strawberry.mutation(
+        resolver=members.revoke_invitation,
+        description="Cancel an invitation (USERS_MANAGE).",
+        extensions=account_mutation(Permission.USERS_MANAGE, members.invitation_in_input),
+    )
+    accept_invitation: members.AcceptInvitationPayload = strawberry.mutation(
+        resolver=members.accept_invitation,
+        description="Join an account with an invitation link: signed in, or as a new login.",
+    )
+    update_member_permissions: members.UpdateMemberPermissionsPayload = strawberry.mutation(
+        resolver=members.update_member_permissions,
+        description="Change what a member may do (USERS_MANAGE).",
+        extensions=account_mutation(Permission.USERS_MANAGE, members.member_in_input),
+    )
+    remove_member: members.RemoveMemberPayload = strawberry.mutation(
+        resolver=members.remove_member,
+        description="Take someone's access away, or leave the account (USERS_MANAGE).",
+        extensions=account_mutation(Permission.USERS_MANAGE, members.member_in_input),
+    )
+    transfer_ownership: members.TransferOwnershipPayload = strawberry.mutation(
+        resolver=members.transfer_ownership,
+        description="Make a member the owner; you stay as a member with every permission.",
+        extensions=account_mutation(Permission.USERS_MANAGE, members.member_in_input),
     )
