@@ -319,6 +319,7 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
                 title=title,
                 body=body,
             )
+            assert message is not None, "demo accounts have an email"
             sent_at = SINCE + timedelta(days=days)
             message.id, message.status = email_id, EmailStatus.SENT
             message.created_at = message.next_attempt_at = message.sent_at = sent_at

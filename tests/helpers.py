@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -97,6 +98,12 @@ def gid(type_name: str, row_id: uuid.UUID) -> str:
 _counter = iter(range(1, 1_000_000))
 
 
+@functools.cache
+def _hashed(password: str) -> str:
+    """One argon2 hash per password for the whole run: hashing is slow on purpose."""
+    return HASHER.hash(password)
+
+
 async def make_user(
     database: Database,
     email: str | None = None,
@@ -112,7 +119,7 @@ async def make_user(
         first_name=first_name,
         last_name=last_name,
         locale=locale,
-        password_hash=HASHER.hash(password) if password else None,
+        password_hash=_hashed(password) if password else None,
         email_verified_at=utcnow() if verified else None,
     )
     async with database.session() as session, session.begin():

@@ -143,8 +143,10 @@ async def notify_account(
     category: EmailCategory,
     template: str,
     **variables: Any,
-) -> EmailMessage:
-    """An account notification, in the account's language, routed by category."""
+) -> EmailMessage | None:
+    """An account notification, in the account's language, routed by category;
+    None when the account has no email and no contact for the category (there
+    is nobody to tell, which must not stop the change)."""
     contacts = await contact_emails_for_category(session, account_id=account.id, category=category)
     recipients = normalized_recipients([account.email] if account.email else [])
     for address in contacts:
@@ -154,6 +156,9 @@ async def notify_account(
             recipients = normalized_recipients([*recipients, address])
         except OutboxError as exc:
             logger.warning("account %s: contact skipped: %s", account.number, exc)
+    if not recipients:
+        logger.info("account %s: nobody receives %s mail", account.number, category.value)
+        return None
     message = _message(
         settings,
         template=template,

@@ -1,0 +1,338 @@
+"""The permission matrix, discovered from the schema.
+
+Every field of Account and every mutation either declares its permission
+(auth.permissions.RequiresPermission) or is listed below as needing none, and
+every account-scoped node type is in resolvers.node.NODE_KINDS: a new field
+cannot be added without deciding. Then, for every declared field and every
+permission, a member holding only that permission gets FORBIDDEN (naming the
+required one) unless it is the required one, and a person of another account
+gets NOT_FOUND, through `account(id:)`, `node(id:)` and IDs in inputs alike.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from clientzone.auth.permissions import RequiresPermission
+from clientzone.db import Database
+from clientzone.models.accounts import Account
+from clientzone.models.activity import ActivityAction, ActivityEntry, ActorKind
+from clientzone.models.base import utcnow
+from clientzone.models.contacts import Contact, EmailCategory
+from clientzone.models.invitations import INVITATION_LIFETIME, Invitation
+from clientzone.models.mail import EmailMessage, EmailStatus
+from clientzone.models.memberships import Membership, Permission, Role
+from clientzone.resolvers.node import NODE_KINDS
+from clientzone.schema import build_schema
+from tests.helpers import (
+    PASSWORD,
+    GraphQLClient,
+    gid,
+    http_client,
+    issue_token,
+    make_account,
+    make_membership,
+    make_user,
+    queue_account_notices,
+)
+
+# Fields of Account any member reads (the account was already reached).
+ACCOUNT_FIELDS_FOR_ANY_MEMBER = {
+    "id",
+    "number",
+    "name",
+    "status",
+    "currency",
+    "createdAt",
+    "profile",
+    "parent",
+    "linkedAccounts",
+}
+# Mutations that act on the signed-in person, not on an account.
+PERSONAL_MUTATIONS = {
+    "updatePersonalDetails",
+    "login",
+    "logout",
+    "revokeSession",
+    "signUp",
+    "requestEmailVerification",
+    "verifyEmail",
+    "changeEmail",
+    "changePassword",
+    "requestPasswordReset",
+    "resetPassword",
+    "claimLegacyAccount",
+    "acceptInvitation",
+}
+
+
+def declared() -> dict[str, Permission | None]:
+    """`Type.field` -> declared permission, for every field carrying one."""
+    schema = build_schema()._schema
+    found: dict[str, Permission | None] = {}
+    for type_name in ("Account", "Mutation"):
+        for name, field in schema.type_map[type_name].fields.items():  # type: ignore[union-attr]
+            definition = field.extensions["strawberry-definition"]
+            for extension in definition.extensions:
+                if isinstance(extension, RequiresPermission):
+                    found[f"{type_name}.{name}"] = extension.permission
+    return found
+
+
+def test_every_account_field_and_mutation_decides_its_permission() -> None:
+    schema = build_schema()._schema
+    account_fields = set(schema.type_map["Account"].fields)  # type: ignore[union-attr]
+    mutations = set(schema.type_map["Mutation"].fields)  # type: ignore[union-attr]
+    declared_names = set(declared())
+    assert (
+        account_fields
+        == {n.split(".")[1] for n in declared_names if n.startswith("Account.")}
+        | ACCOUNT_FIELDS_FOR_ANY_MEMBER
+    )
+    assert (
+        mutations
+        == {n.split(".")[1] for n in declared_names if n.startswith("Mutation.")}
+        | PERSONAL_MUTATIONS
+    )
+    assert set(CASES) == declared_names
+    nodes = {
+        name
+        for name, t in schema.type_map.items()
+        if "Node" in [i.name for i in getattr(t, "interfaces", [])]
+    }
+    assert nodes - {"Account", "User"} == set(NODE_KINDS)
+
+
+@dataclass
+class World:
+    """Account A with an owner, one member per permission holding only it, a
+    member to act on, and a stranger who owns account B."""
+
+    database: Database
+    http: httpx.AsyncClient
+    account: Account
+    only: dict[Permission, GraphQLClient]
+    stranger: GraphQLClient
+    target: Membership
+
+    async def contact(self) -> Contact:
+        row = Contact(
+            account_id=self.account.id,
+            first_name="Rosa",
+            email=f"rosa-{uuid.uuid4().hex[:8]}@example.com",
+            categories=frozenset({EmailCategory.GENERAL}),
+        )
+        return await self._add(row)
+
+    async def invitation(self) -> Invitation:
+        row = Invitation(
+            account_id=self.account.id,
+            email=f"nuevo-{uuid.uuid4().hex[:8]}@example.com",
+            token_hash=uuid.uuid4().hex,
+            expires_at=utcnow() + INVITATION_LIFETIME,
+        )
+        return await self._add(row)
+
+    async def activity(self) -> ActivityEntry:
+        row = ActivityEntry(
+            account_id=self.account.id,
+            actor_kind=ActorKind.SYSTEM,
+            actor_label="system",
+            action=ActivityAction.PROFILE_UPDATED,
+        )
+        return await self._add(row)
+
+    async def _add(self, row: Any) -> Any:
+        async with self.database.session() as session, session.begin():
+            session.add(row)
+        return row
+
+
+@pytest.fixture
+async def world(app: Any, database: Database, settings: Any) -> AsyncIterator[World]:
+    account = await make_account(
+        database, number="MX-9000", name="Matriz", email="matriz@example.com"
+    )
+    other = await make_account(database, number="AR-9100", name="Ajena")
+    owner = await make_user(database, "owner@example.com", password=PASSWORD)
+    await make_membership(database, owner, account)
+    await queue_account_notices(database, settings, account, 1)
+    async with database.session() as session, session.begin():
+        await session.execute(
+            update(EmailMessage).values(status=EmailStatus.SENT, sent_at=utcnow())
+        )
+    target_user = await make_user(database, "target@example.com", password=PASSWORD)
+    target = await make_membership(database, target_user, account, Role.MEMBER)
+    tokens: dict[Permission, str] = {}
+    for permission in Permission:
+        user = await make_user(
+            database, f"only-{permission.value.lower()}@example.com", password=PASSWORD
+        )
+        await make_membership(database, user, account, Role.MEMBER, [permission])
+        tokens[permission] = await issue_token(database, user)
+    stranger = await make_user(database, "stranger@example.com", password=PASSWORD)
+    await make_membership(database, stranger, other)
+    stranger_token = await issue_token(database, stranger)
+    async with http_client(app) as http:
+        yield World(
+            database=database,
+            http=http,
+            account=account,
+            only={p: GraphQLClient(http, t) for p, t in tokens.items()},
+            stranger=GraphQLClient(http, stranger_token),
+            target=target,
+        )
+
+
+@dataclass(frozen=True)
+class Case:
+    document: str
+    variables: Callable[[World], Awaitable[dict[str, Any]]]
+
+
+def _account_list(field: str) -> Case:
+    async def variables(world: World) -> dict[str, Any]:
+        return {"id": gid("Account", world.account.id)}
+
+    return Case(f"query($id: ID!) {{ account(id: $id) {{ {field} {{ totalCount }} }} }}", variables)
+
+
+def _mutation(name: str, build: Callable[[World], Awaitable[dict[str, Any]]]) -> Case:
+    input_type = f"{name[0].upper()}{name[1:]}Input"
+    document = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ __typename }} }}"
+    return Case(document, lambda world: _wrap(build(world)))
+
+
+async def _wrap(inner: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    return {"input": await inner}
+
+
+def _node(make: Callable[[World], Awaitable[Any]], type_name: str) -> Case:
+    async def variables(world: World) -> dict[str, Any]:
+        row = await make(world)
+        return {"id": gid(type_name, row.id)}
+
+    return Case("query($id: ID!) { node(id: $id) { id } }", variables)
+
+
+async def _on_account(world: World, **extra: Any) -> dict[str, Any]:
+    return {"accountId": gid("Account", world.account.id), **extra}
+
+
+async def _contact(world: World, **extra: Any) -> dict[str, Any]:
+    return {"contactId": gid("Contact", (await world.contact()).id), **extra}
+
+
+async def _invitation(world: World) -> dict[str, Any]:
+    return {"invitationId": gid("Invitation", (await world.invitation()).id)}
+
+
+async def _member(world: World, **extra: Any) -> dict[str, Any]:
+    return {"memberId": gid("Member", world.target.id), **extra}
+
+
+async def _target_node(world: World) -> Membership:
+    return world.target
+
+
+CASES: dict[str, Case] = {
+    "Account.emails": _account_list("emails"),
+    "Account.contacts": _account_list("contacts"),
+    "Account.members": _account_list("members"),
+    "Account.invitations": _account_list("invitations"),
+    "Account.activity": _account_list("activity"),
+    "Mutation.switchAccount": _mutation("switchAccount", _on_account),
+    "Mutation.updateAccountProfile": _mutation(
+        "updateAccountProfile", lambda w: _on_account(w, companyName="Matriz SA")
+    ),
+    "Mutation.setSecurityPin": _mutation(
+        "setSecurityPin", lambda w: _on_account(w, pin="8264", currentPassword=PASSWORD)
+    ),
+    "Mutation.createContact": _mutation(
+        "createContact",
+        lambda w: _on_account(w, firstName="Rosa", email=f"r{uuid.uuid4().hex[:6]}@example.com"),
+    ),
+    "Mutation.updateContact": _mutation("updateContact", lambda w: _contact(w, company="Obra")),
+    "Mutation.deleteContact": _mutation("deleteContact", _contact),
+    "Mutation.inviteUser": _mutation(
+        "inviteUser",
+        lambda w: _on_account(w, email=f"i{uuid.uuid4().hex[:6]}@example.com", permissions=[]),
+    ),
+    "Mutation.resendInvitation": Case(
+        "mutation($input: InvitationInput!) { resendInvitation(input: $input) { __typename } }",
+        lambda w: _wrap(_invitation(w)),
+    ),
+    "Mutation.revokeInvitation": Case(
+        "mutation($input: InvitationInput!) { revokeInvitation(input: $input) { __typename } }",
+        lambda w: _wrap(_invitation(w)),
+    ),
+    "Mutation.updateMemberPermissions": _mutation(
+        "updateMemberPermissions", lambda w: _member(w, permissions=[])
+    ),
+    "Mutation.removeMember": _mutation("removeMember", _member),
+    "Mutation.transferOwnership": _mutation(
+        "transferOwnership", lambda w: _member(w, currentPassword=PASSWORD)
+    ),
+}
+NODE_CASES: dict[str, Case] = {
+    "EmailMessage": Case(
+        "query($id: ID!) { account(id: $id) { id } }", _account_list("emails").variables
+    ),
+    "Contact": _node(World.contact, "Contact"),
+    "Member": _node(_target_node, "Member"),
+    "Invitation": _node(World.invitation, "Invitation"),
+    "Activity": _node(World.activity, "Activity"),
+}
+
+
+def _codes(body: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [
+        (e["extensions"]["code"], e["extensions"].get("permission")) for e in body.get("errors", [])
+    ]
+
+
+async def _check(world: World, case: Case, required: Permission | None) -> None:
+    # A person of another account: as if nothing existed.
+    body = await world.stranger.execute(case.document, await case.variables(world))
+    assert _codes(body) == [("NOT_FOUND", None)], body
+    # Then every permission alone: only the required one (any, when None) passes.
+    for permission in sorted(Permission, key=lambda p: p == required):
+        body = await world.only[permission].execute(case.document, await case.variables(world))
+        if required is None or permission is required:
+            assert _codes(body) == [], (permission, body)
+        else:
+            assert _codes(body) == [("FORBIDDEN", required.value)], (permission, body)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_declared_permission_is_enforced(world: World, name: str) -> None:
+    await _check(world, CASES[name], declared()[name])
+
+
+@pytest.mark.parametrize("type_name", sorted(NODE_KINDS))
+async def test_node_ids_follow_the_same_matrix(world: World, type_name: str) -> None:
+    if type_name == "EmailMessage":
+        async with world.database.session() as session:
+            message = (
+                await session.execute(
+                    select(EmailMessage).where(EmailMessage.account_id == world.account.id)
+                )
+            ).scalar_one()
+        case = Case(
+            "query($id: ID!) { node(id: $id) { id } }",
+            lambda _w: _id_of("EmailMessage", message.id),
+        )
+    else:
+        case = NODE_CASES[type_name]
+    await _check(world, case, NODE_KINDS[type_name].permission)
+
+
+async def _id_of(type_name: str, row_id: uuid.UUID) -> dict[str, Any]:
+    return {"id": gid(type_name, row_id)}
