@@ -205,3 +205,71 @@ async def test_membership_changes_apply_on_the_members_next_request(
         )
     gone = await portal.member.data(ACTIVE)
     assert gone == {"viewer": {"activeAccount": None, "permissions": []}, "account": None}
+
+
+SWITCH = """
+mutation($id: ID!) { switchAccount(input: {accountId: $id}) { account { number } } }
+"""
+
+
+async def test_switch_account_is_remembered_by_the_session_and_the_header_wins(
+    portal: Portal,
+) -> None:
+    assert (await portal.owner.data(ACTIVE))["viewer"]["activeAccount"] == {"number": "AR-2000"}
+    switched = await portal.owner.data(SWITCH, {"id": gid("Account", portal.linked[0].id)})
+    assert switched["switchAccount"]["account"] == {"number": "MX-1001"}
+    after = await portal.owner.data(ACTIVE)
+    assert after["viewer"]["activeAccount"] == {"number": "MX-1001"}
+    assert after["account"] == {"number": "MX-1001"}
+    header = {"X-Account-Id": gid("Account", portal.parent.id)}
+    assert (await portal.owner.data(ACTIVE, headers=header))["account"] == {"number": "MX-1000"}
+    # Out of reach: as if it did not exist, and the choice stays.
+    assert await portal.owner.error_codes(SWITCH, {"id": gid("Account", portal.foreign.id)}) == [
+        "NOT_FOUND"
+    ]
+    assert await portal.owner.error_codes(SWITCH, {"id": "garbage"}) == ["NOT_FOUND"]
+    assert (await portal.owner.data(ACTIVE))["account"] == {"number": "MX-1001"}
+
+
+async def test_activity_filters_by_action_and_dates(portal: Portal, database: Database) -> None:
+    from datetime import timedelta
+
+    from clientzone.models.activity import ActivityAction, ActivityEntry, ActorKind
+    from clientzone.models.base import utcnow
+
+    now = utcnow()
+    async with database.session() as session, session.begin():
+        for days, action in (
+            (10, ActivityAction.CONTACT_CREATED),
+            (5, ActivityAction.MEMBER_REMOVED),
+            (1, ActivityAction.CONTACT_DELETED),
+        ):
+            session.add(
+                ActivityEntry(
+                    account_id=portal.parent.id,
+                    actor_kind=ActorKind.SYSTEM,
+                    actor_label="system",
+                    action=action,
+                    created_at=now - timedelta(days=days),
+                )
+            )
+    query = """
+    query($id: ID, $filter: ActivityFilterInput) {
+      account(id: $id) { activity(filter: $filter) { totalCount nodes { action } } }
+    }
+    """
+    account = gid("Account", portal.parent.id)
+
+    async def actions(**filter_: object) -> list[str]:
+        data = await portal.owner.data(query, {"id": account, "filter": filter_})
+        return [n["action"] for n in data["account"]["activity"]["nodes"]]
+
+    assert await actions(actions=["CONTACT_CREATED", "CONTACT_DELETED"]) == [
+        "CONTACT_DELETED",
+        "CONTACT_CREATED",
+    ]
+    since = (now - timedelta(days=6)).isoformat()
+    until = (now - timedelta(days=2)).isoformat()
+    assert await actions(**{"from": since, "to": until}) == ["MEMBER_REMOVED"]
+    member = await portal.member.execute(query, {"id": account})
+    assert member["errors"][0]["extensions"] == {"code": "FORBIDDEN", "permission": "ACTIVITY_VIEW"}

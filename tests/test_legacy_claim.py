@@ -114,6 +114,10 @@ async def test_claiming_the_main_login_makes_the_person_owner(
         "kind": "LEGACY_ACCOUNT_CLAIMED",
         "detail": "MX-5000",
     }
+    history = await ana.data("{ account { activity { nodes { action actor target } } } }")
+    assert history["account"]["activity"]["nodes"] == [
+        {"action": "LEGACY_LOGIN_CLAIMED", "actor": "ana@example.com", "target": "compras"}
+    ]
     await mail_worker.drain()
     [notice] = smtp_server.received
     assert notice.recipients == ["ana@example.com"]

@@ -115,3 +115,54 @@ async def test_a_connection_nested_under_a_list_is_one_statement(
     assert by_number["PE-004-2"] == {"nodes": [], "pageInfo": {"hasNextPage": False}}
     assert len(before["viewer"]["memberships"]["nodes"]) == 4
     assert few.count == many.count
+
+
+CONTACTS = """
+query($id: ID) {
+  account(id: $id) {
+    contacts(first: 50) { nodes { id firstName email phone categories active } }
+    members(first: 50) { nodes { email role permissions } }
+    activity(first: 50) { nodes { action actor changes { field } } }
+  }
+}
+"""
+
+
+async def test_contacts_members_and_activity_take_a_fixed_number_of_statements(
+    portal: Portal,
+    database: Database,
+    sql_statements: Callable[[], AbstractContextManager[StatementCounter]],
+) -> None:
+    from clientzone.models.activity import SYSTEM, ActivityAction, record_activity
+    from clientzone.models.contacts import Contact
+    from tests.helpers import gid, make_user
+
+    variables = {"id": gid("Account", portal.parent.id)}
+
+    async def count() -> int:
+        with sql_statements() as counted:
+            await portal.owner.data(CONTACTS, variables)
+        return counted.count
+
+    few = await count()
+    async with database.session() as session, session.begin():
+        for i in range(40):
+            session.add(
+                Contact(account_id=portal.parent.id, first_name=f"C{i}", email=f"c{i}@example.com")
+            )
+            record_activity(
+                session,
+                account_id=portal.parent.id,
+                actor=SYSTEM,
+                action=ActivityAction.CONTACT_CREATED,
+            )
+    for i in range(30):
+        await make_membership(
+            database, await make_user(database, f"m{i}@example.com"), portal.parent, Role.MEMBER
+        )
+    data = await portal.owner.data(CONTACTS, variables)
+    assert len(data["account"]["contacts"]["nodes"]) == 40
+    assert len(data["account"]["members"]["nodes"]) == 32
+    many = await count()
+    # token lookup, grant, account row, then one page each for the three lists
+    assert (few, many) == (6, 6)

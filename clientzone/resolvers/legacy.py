@@ -17,9 +17,11 @@ from clientzone.auth.passwords import run_limited, verify_password
 from clientzone.auth.rate_limits import LEGACY_CLAIM
 from clientzone.mailers.outbox import notify_user
 from clientzone.models.accounts import Account
+from clientzone.models.activity import ActivityAction, record_activity
 from clientzone.models.legacy_logins import active_legacy_login, mark_claimed
 from clientzone.models.memberships import Role, grant_membership
 from clientzone.models.security_events import SecurityEventKind
+from clientzone.resolvers.activity import actor
 from clientzone.resolvers.security import security_event
 from clientzone.resolvers.validation import FieldErrors, Outcome
 
@@ -78,6 +80,13 @@ async def claim_legacy_account(
         )
         security_event(
             ctx, session, user.id, SecurityEventKind.LEGACY_ACCOUNT_CLAIMED, account.number
+        )
+        record_activity(
+            session,
+            account_id=account.id,
+            actor=actor(ctx),
+            action=ActivityAction.LEGACY_LOGIN_CLAIMED,
+            target=legacy.username,
         )
         await notify_user(
             session,
