@@ -13,7 +13,6 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clientzone import validators
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
 from clientzone.auth.passwords import hash_password, verify_password
@@ -126,11 +125,7 @@ async def sign_up(
         )
         for path, value in (("firstName", first_name), ("lastName", last_name))
     }
-    address = validators.email(email)
-    if not email.strip():
-        errors.add("email", code.REQUIRED, "field.required")
-    elif address is None:
-        errors.add("email", code.INVALID_EMAIL, "auth.invalid_email")
+    address = errors.email("email", email, required=code.REQUIRED, invalid=code.INVALID_EMAIL)
     await check_new_password(
         ctx, errors, "password", password, [email, first_name, last_name], code
     )
@@ -252,12 +247,10 @@ async def change_email(
     user = viewer.user
     code = ChangeEmailErrorCode
     errors: FieldErrors[ChangeEmailErrorCode] = FieldErrors()
-    address = validators.email(new_email)
-    if not new_email.strip():
-        errors.add("newEmail", code.REQUIRED, "field.required")
-    elif address is None:
-        errors.add("newEmail", code.INVALID_EMAIL, "auth.invalid_email")
-    elif address == user.email:
+    address = errors.email(
+        "newEmail", new_email, required=code.REQUIRED, invalid=code.INVALID_EMAIL
+    )
+    if address is not None and address == user.email:
         errors.add("newEmail", code.SAME_EMAIL, "auth.same_email")
     if not current_password:
         errors.add("currentPassword", code.REQUIRED, "field.required")

@@ -13,7 +13,6 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clientzone import validators
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context, Viewer
 from clientzone.auth.passwords import hash_password
@@ -81,11 +80,7 @@ async def invite_user(
 ) -> Outcome[Invitation, InviteUserErrorCode]:
     code = InviteUserErrorCode
     errors: FieldErrors[InviteUserErrorCode] = FieldErrors()
-    address = validators.email(email)
-    if not email.strip():
-        errors.add("email", code.REQUIRED, "field.required")
-    elif address is None:
-        errors.add("email", code.INVALID_EMAIL, "auth.invalid_email")
+    address = errors.email("email", email, required=code.REQUIRED, invalid=code.INVALID_EMAIL)
     mine = await ctx.loaders.grant_by_account.load(account.id)
     assert mine is not None, "the permission check found the viewer's grant"
     if not permissions <= mine.permissions:

@@ -58,6 +58,15 @@ class FieldErrors(Generic[C]):
             self.add(field_path, too_long, "field.too_long", maximum=maximum)
         return cleaned
 
+    def email(self, field_path: str, value: str, *, required: C, invalid: C) -> str | None:
+        """The normalized address; blank or malformed is an error (and None)."""
+        address = validators.email(value)
+        if not value.strip():
+            self.add(field_path, required, "field.required")
+        elif address is None:
+            self.add(field_path, invalid, "auth.invalid_email")
+        return address
+
 
 class Kind(Enum):
     TEXT = "text"
