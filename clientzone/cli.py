@@ -72,7 +72,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from clientzone.demo import DEMO_LOGINS, DEMO_PASSWORD, issue_demo_tokens, load_demo_data
+    from clientzone.demo import (
+        DEMO_LOGINS,
+        DEMO_PASSWORD,
+        LEGACY_HINT,
+        issue_demo_tokens,
+        load_demo_data,
+    )
     from clientzone.migrate import upgrade
 
     async def prepare() -> tuple[int, dict[str, str]]:
@@ -91,6 +97,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {login.email:<26} {login.description}")
         if login.email in tokens:
             print(f"  {'':<26} Authorization: Bearer {tokens[login.email]}")
+    print(LEGACY_HINT)
     print(f"GraphiQL: http://{args.host}:{args.port}/graphql")
     if args.no_serve:
         return 0
@@ -220,6 +227,61 @@ def cmd_mail_show(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_legacy_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Import old-portal logins (JSON lines); bad lines are reported and skipped."""
+    from clientzone.legacy_import import ImportReport, import_legacy_logins
+
+    try:
+        source = Path(args.file).open(encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+
+    def progress(report: ImportReport, line: int) -> None:
+        print(
+            f"line {line}: {report.imported} new, {report.updated} updated so far",
+            file=sys.stderr,
+        )
+
+    async def run() -> ImportReport:
+        database = _database(settings)
+        try:
+            return await import_legacy_logins(database, source, progress=progress)
+        finally:
+            await database.dispose()
+
+    with source:
+        report = asyncio.run(run())
+    for line, reason in report.errors:
+        print(f"line {line}: {reason}", file=sys.stderr)
+    print(
+        f"{report.imported} imported, {report.updated} updated, "
+        f"{report.unchanged_claimed} already claimed, {len(report.errors)} bad lines skipped"
+    )
+    return 0
+
+
+def cmd_account_link(settings: Settings, args: argparse.Namespace) -> int:
+    """Link an account under a parent (its owners then reach it as owners)."""
+    from clientzone.accounts_admin import LinkError, link_account
+
+    async def run() -> None:
+        database = _database(settings)
+        try:
+            await link_account(database, child=args.account, parent=args.parent)
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(run())
+    except LinkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    target = f"under {args.parent}" if args.parent else "on its own"
+    print(f"{args.account} is now {target}")
+    return 0
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -280,6 +342,19 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--days", type=_positive_int, default=90)
     issue.add_argument("--label", default="partner")
     issue.set_defaults(handler=cmd_token_issue)
+
+    legacy = commands.add_parser("legacy", help="logins of the old portal")
+    legacy_commands = legacy.add_subparsers(dest="legacy_command", required=True)
+    legacy_import = legacy_commands.add_parser("import", help="import a JSON-lines file")
+    legacy_import.add_argument("file")
+    legacy_import.set_defaults(handler=cmd_legacy_import)
+
+    account = commands.add_parser("account", help="accounts (staff tasks)")
+    account_commands = account.add_subparsers(dest="account_command", required=True)
+    link = account_commands.add_parser("link", help="link an account under a parent")
+    link.add_argument("account", help="customer number of the account to link")
+    link.add_argument("--parent", help="customer number of the parent (omit to unlink)")
+    link.set_defaults(handler=cmd_account_link)
     return parser
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import bcrypt
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
@@ -20,11 +21,15 @@ from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.mailers.outbox import notify_account
 from clientzone.models.accounts import Account
+from clientzone.models.activity import ActivityAction, Actor, ActorKind, record_activity
 from clientzone.models.contacts import Contact, EmailCategory
+from clientzone.models.invitations import INVITATION_LIFETIME, Invitation
+from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Membership, Permission, Role
 from clientzone.models.sessions import AuthSession, SessionKind, create_session
 from clientzone.models.users import Locale, User, user_by_email
+from clientzone.tokens import hash_token, new_token
 
 DEMO_PASSWORD = "demo-clientzone-2026"  # noqa: S105 (published demo login)
 DEMO_NAMESPACE = uuid.UUID("6f1d3c2a-8b4e-4f5a-9c1d-2e3f4a5b6c7d")
@@ -144,6 +149,37 @@ ACCOUNTS: list[dict[str, Any]] = [
         "postal_code": "18010",
         "country": "ES",
     },
+    {
+        # An account of the old portal nobody has claimed yet (see LEGACY_LOGINS).
+        "number": "MX-100300",
+        "name": "Materiales del Bajío",
+        "currency": "MXN",
+        "company_name": "Materiales del Bajío S.A. de C.V.",
+        "email": "admin@materiales-bajio.example.com",
+        "phone": "+524422150000",
+        "tax_id": "MBA150310PQ7",
+        "street": "Av. Constituyentes 120",
+        "neighborhood": "Centro",
+        "city": "Querétaro",
+        "state": "Querétaro",
+        "postal_code": "76000",
+        "country": "MX",
+    },
+]
+
+# (customer number, username, password, main login): claimable with claimLegacyAccount.
+LEGACY_LOGINS = [("MX-100300", "compras", "legado-2026", True)]
+LEGACY_HINT = (
+    "legacy login to claim (signed in, with claimLegacyAccount): "
+    "customer MX-100300, user compras, password legado-2026"
+)
+# A pending invitation, to show Account.invitations (its link was never sent).
+INVITATIONS = [
+    (
+        "MX-100200",
+        "nuevo.comprador@example.com",
+        frozenset({Permission.ORDERS_VIEW, Permission.ORDERS_CREATE}),
+    )
 ]
 
 MEMBERSHIPS: list[tuple[str, str, Role, frozenset[Permission]]] = [
@@ -304,6 +340,7 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
             )
             added += await _add_missing(session, contact, contact_id)
         await session.flush()
+        added += await _add_legacy_and_invitations(session)
         for number, category, days, title, body in SENT_EMAILS:
             email_id = demo_id(f"email:{number}:{title}")
             if await session.get(EmailMessage, email_id) is not None:
@@ -323,6 +360,45 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
             sent_at = SINCE + timedelta(days=days)
             message.id, message.status = email_id, EmailStatus.SENT
             message.created_at = message.next_attempt_at = message.sent_at = sent_at
+            added += 1
+    return added
+
+
+async def _add_legacy_and_invitations(session: AsyncSession) -> int:
+    added = 0
+    for number, username, password, main in LEGACY_LOGINS:
+        legacy_id = demo_id(f"legacy:{number}:{username}")
+        if await session.get(LegacyLogin, legacy_id) is None:
+            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+            session.add(
+                LegacyLogin(
+                    id=legacy_id,
+                    account_id=demo_id("account:" + number),
+                    username=username,
+                    password_hash=hashed,
+                    is_main=main,
+                )
+            )
+            added += 1
+    for number, email, permissions in INVITATIONS:
+        invitation_id = demo_id(f"invitation:{number}:{email}")
+        invitation = Invitation(
+            id=invitation_id,
+            account_id=demo_id("account:" + number),
+            email=email,
+            permissions=permissions,
+            token_hash=hash_token(new_token()),
+            invited_by=demo_id("user:ana.garcia@example.com"),
+            expires_at=datetime.now(UTC) + INVITATION_LIFETIME,
+        )
+        if await _add_missing(session, invitation, invitation_id):
+            record_activity(
+                session,
+                account_id=invitation.account_id,
+                actor=Actor(ActorKind.USER, invitation.invited_by, "ana.garcia@example.com"),
+                action=ActivityAction.INVITATION_SENT,
+                target=email,
+            )
             added += 1
     return added
 

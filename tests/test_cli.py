@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from clientzone.schema import build_schema
-from tests.helpers import GraphQLClient, http_client
+from tests.helpers import GraphQLClient, http_client, login
 
 
 def run_cli(
@@ -112,3 +112,61 @@ async def test_mail_list_and_show_print_the_outbox(database_url: str, app: objec
     assert "Subject:    Tus datos personales han cambiado" in shown.stdout
     assert "- Idioma" in shown.stdout
     assert missing.returncode == 1
+
+
+async def test_the_demo_logins_sign_in_and_claim_the_demo_legacy_login(
+    database_url: str, app: object
+) -> None:
+    loaded = run_cli("demo", "--no-serve", database_url=database_url)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "customer MX-100300, user compras, password legado-2026" in loaded.stdout
+    async with http_client(app) as http:  # type: ignore[arg-type]
+        ana = GraphQLClient(http)
+        signed_in = await login(ana, "ana.garcia@example.com", "demo-clientzone-2026")
+        assert signed_in.json()["data"]["login"]["user"] == {"email": "ana.garcia@example.com"}
+        claim = await ana.data(
+            'mutation { claimLegacyAccount(input: {customerNumber: "MX-100300", '
+            'username: "compras", password: "legado-2026"}) '
+            "{ account { number } userErrors { code } } }"
+        )
+        assert claim["claimLegacyAccount"] == {"account": {"number": "MX-100300"}, "userErrors": []}
+        pending = await ana.data(
+            "{ account(id: null) { number } viewer { memberships { nodes { role account { number "
+            "invitations { nodes { email status } } } } } } }"
+        )
+    by_number = {m["account"]["number"]: m for m in pending["viewer"]["memberships"]["nodes"]}
+    assert by_number["MX-100300"]["role"] == "OWNER"
+    assert by_number["MX-100200"]["account"]["invitations"]["nodes"] == [
+        {"email": "nuevo.comprador@example.com", "status": "PENDING"}
+    ]
+
+
+async def test_account_link_puts_an_account_under_a_parent(
+    database_url: str, database: object, app: object
+) -> None:
+    from tests.helpers import issue_token, make_account, make_membership, make_user
+
+    owner = await make_user(database, "owner@example.com")  # type: ignore[arg-type]
+    parent = await make_account(database, number="MX-6000")  # type: ignore[arg-type]
+    await make_account(database, number="MX-6001")  # type: ignore[arg-type]
+    await make_membership(database, owner, parent)  # type: ignore[arg-type]
+    linked = run_cli("account", "link", "MX-6001", "--parent", "MX-6000", database_url=database_url)
+    assert linked.returncode == 0, linked.stderr
+    assert linked.stdout.strip() == "MX-6001 is now under MX-6000"
+    nested = run_cli("account", "link", "MX-6000", "--parent", "MX-6001", database_url=database_url)
+    assert nested.returncode == 1
+    assert "one level deep" in nested.stderr
+    unknown = run_cli(
+        "account", "link", "MX-0000", "--parent", "MX-6000", database_url=database_url
+    )
+    assert unknown.returncode == 1
+    assert "no account MX-0000" in unknown.stderr
+    token = await issue_token(database, owner)  # type: ignore[arg-type]
+    async with http_client(app) as http:  # type: ignore[arg-type]
+        data = await GraphQLClient(http, token).data(
+            "{ viewer { memberships { nodes { inherited account { number } } } } }"
+        )
+    assert data["viewer"]["memberships"]["nodes"] == [
+        {"inherited": False, "account": {"number": "MX-6000"}},
+        {"inherited": True, "account": {"number": "MX-6001"}},
+    ]
