@@ -24,6 +24,7 @@ from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, Actor, ActorKind, record_activity
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import INVITATION_LIFETIME, Invitation
+from clientzone.models.ledger import LedgerEntry, MovementKind, post_movement
 from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Membership, Permission, Role
@@ -341,6 +342,7 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
             added += await _add_missing(session, contact, contact_id)
         await session.flush()
         added += await _add_legacy_and_invitations(session)
+        added += await _add_movements(session)
         for number, category, days, title, body in SENT_EMAILS:
             email_id = demo_id(f"email:{number}:{title}")
             if await session.get(EmailMessage, email_id) is not None:
@@ -361,6 +363,50 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
             message.id, message.status = email_id, EmailStatus.SENT
             message.created_at = message.next_attempt_at = message.sent_at = sent_at
             added += 1
+    return added
+
+
+# Monthly invoices and their payments; the last two months are still unpaid.
+MOVEMENTS = {"MX-100200": 1_450_000, "MX-100201": 380_000, "AR-200300": 9_800_000}
+MONTHS = 24
+
+
+async def _add_movements(session: AsyncSession) -> int:
+    added = 0
+    for number, monthly in MOVEMENTS.items():
+        account_id = demo_id("account:" + number)
+        if await session.get(LedgerEntry, demo_id(f"movement:{number}:0")) is not None:
+            continue
+        account = await session.get(Account, account_id)
+        assert account is not None
+        for month in range(MONTHS):
+            issued = SINCE + timedelta(days=30 * month)
+            amount = monthly + (month * 7_300) % 90_000
+            await post_movement(
+                session,
+                entry_id=demo_id(f"movement:{number}:{2 * month}"),
+                account_id=account_id,
+                kind=MovementKind.INVOICE,
+                amount_minor=amount,
+                currency=account.currency,
+                reference=f"F-{number[-6:]}-{month + 1:03d}",
+                description=f"Factura mensual {issued:%m/%Y}",
+                posted_at=issued,
+            )
+            added += 1
+            if month < MONTHS - 2:
+                await post_movement(
+                    session,
+                    entry_id=demo_id(f"movement:{number}:{2 * month + 1}"),
+                    account_id=account_id,
+                    kind=MovementKind.PAYMENT,
+                    amount_minor=-amount,
+                    currency=account.currency,
+                    reference=f"P-{number[-6:]}-{month + 1:03d}",
+                    description="Pago recibido, gracias",
+                    posted_at=issued + timedelta(days=14),
+                )
+                added += 1
     return added
 
 

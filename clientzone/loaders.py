@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from clientzone.db import RequestDb
 from clientzone.models.accounts import Account, accounts_by_ids
+from clientzone.models.ledger import balances
 from clientzone.models.memberships import (
     Grant,
     grants_for_accounts,
@@ -51,6 +52,8 @@ class Loaders:
     grant_by_account: DataLoader[uuid.UUID, Grant | None]
     # The first page of linked accounts the viewer reaches, by (account, size).
     linked_accounts_first_page: DataLoader[tuple[uuid.UUID, int], Page[Account]]
+    # Balance after the last ledger movement, in minor units (None: no movement yet).
+    balance_by_account: DataLoader[uuid.UUID, int | None]
 
     @classmethod
     def build(cls, db: RequestDb, viewer_id: uuid.UUID | None) -> Loaders:
@@ -84,4 +87,5 @@ class Loaders:
             user_by_id=by_key(db, users),
             grant_by_account=by_key(db, grants),
             linked_accounts_first_page=DataLoader(load_fn=linked_first_pages),
+            balance_by_account=by_key(db, balances),
         )

@@ -130,6 +130,21 @@ async def test_the_demo_logins_sign_in_and_claim_the_demo_legacy_login(
             "{ account { number } userErrors { code } } }"
         )
         assert claim["claimLegacyAccount"] == {"account": {"number": "MX-100300"}, "userErrors": []}
+        money = await ana.data(
+            "{ viewer { memberships { nodes { account { number balance { amount currency } "
+            "consolidatedBalance { amount currency } ledger(last: 2) { totalCount "
+            "nodes { kind reference balance { amount } } } } } } } }"
+        )
+        accounts = {
+            m["account"]["number"]: m["account"] for m in money["viewer"]["memberships"]["nodes"]
+        }
+        parent = accounts["MX-100200"]
+        # 24 monthly invoices, the last two unpaid.
+        assert parent["balance"] == {"amount": "30485.00", "currency": "MXN"}
+        assert parent["consolidatedBalance"] == [{"amount": "39570.00", "currency": "MXN"}]
+        assert parent["ledger"]["totalCount"] == 46
+        assert [n["kind"] for n in parent["ledger"]["nodes"]] == ["INVOICE", "INVOICE"]
+        assert parent["ledger"]["nodes"][-1]["balance"] == {"amount": "30485.00"}
         pending = await ana.data(
             "{ account(id: null) { number } viewer { memberships { nodes { role account { number "
             "invitations { nodes { email status } } } } } } }"

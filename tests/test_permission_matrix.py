@@ -27,6 +27,7 @@ from clientzone.models.activity import ActivityAction, ActivityEntry, ActorKind
 from clientzone.models.base import utcnow
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import INVITATION_LIFETIME, Invitation
+from clientzone.models.ledger import LedgerEntry, MovementKind, post_movement
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Membership, Permission, Role
 from clientzone.resolvers.node import NODE_KINDS
@@ -149,6 +150,17 @@ class World:
         )
         return await self._add(row)
 
+    async def movement(self) -> LedgerEntry:
+        async with self.database.transaction() as session:
+            return await post_movement(
+                session,
+                account_id=self.account.id,
+                kind=MovementKind.INVOICE,
+                amount_minor=1_000,
+                currency=self.account.currency,
+                reference="F-1",
+            )
+
     async def _add(self, row: Any) -> Any:
         async with self.database.session() as session, session.begin():
             session.add(row)
@@ -248,6 +260,15 @@ CASES: dict[str, Case] = {
     "Account.members": _account_list("members"),
     "Account.invitations": _account_list("invitations"),
     "Account.activity": _account_list("activity"),
+    "Account.ledger": _account_list("ledger"),
+    "Account.balance": Case(
+        "query($id: ID!) { account(id: $id) { balance { amount } } }",
+        _account_list("ledger").variables,
+    ),
+    "Account.consolidatedBalance": Case(
+        "query($id: ID!) { account(id: $id) { consolidatedBalance { amount } } }",
+        _account_list("ledger").variables,
+    ),
     "Mutation.switchAccount": _mutation("switchAccount", _on_account),
     "Mutation.updateAccountProfile": _mutation(
         "updateAccountProfile", lambda w: _on_account(w, companyName="Matriz SA")
@@ -289,6 +310,7 @@ NODE_CASES: dict[str, Case] = {
     "Member": _node(_target_node, "Member"),
     "Invitation": _node(World.invitation, "Invitation"),
     "Activity": _node(World.activity, "Activity"),
+    "LedgerEntry": _node(World.movement, "LedgerEntry"),
 }
 
 

@@ -15,7 +15,10 @@ MEMBERSHIPS = """
 {
   viewer {
     memberships(first: 50) {
-      nodes { role permissions account { number name currency profile { taxId } parent { name } } }
+      nodes {
+        role permissions
+        account { number name currency balance { amount } profile { taxId } parent { name } }
+      }
     }
   }
 }
@@ -43,9 +46,9 @@ async def test_memberships_with_accounts_and_parents_take_a_fixed_number_of_stat
     data = await portal.owner.data(MEMBERSHIPS)
     assert len(data["viewer"]["memberships"]["nodes"]) == 44
     many = await _count(portal, sql_statements)
-    # token lookup, memberships page, accounts by id; the parents' grants and
-    # rows are already in the loaders' caches, primed by the page itself
-    assert (few, many) == (3, 3)
+    # token lookup, memberships page, accounts by id, balances; the parents'
+    # grants and rows are already in the loaders' caches, primed by the page itself
+    assert (few, many) == (4, 4)
 
 
 async def test_sibling_fields_resolve_concurrently_on_one_request_session(

@@ -9,6 +9,7 @@ from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.activity import ActivityEntry
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import Invitation
+from clientzone.models.ledger import LedgerEntry
 from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Grant, Membership, Permission, Role
@@ -29,6 +30,7 @@ __all__ = [
     "EmailStatus",
     "Grant",
     "Invitation",
+    "LedgerEntry",
     "LegacyLogin",
     "Locale",
     "Membership",

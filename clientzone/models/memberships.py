@@ -382,3 +382,11 @@ async def members_with_email(session: AsyncSession, *, account_id: uuid.UUID, em
         .where(col(Membership.account_id) == account_id, col(User.email) == email)
     )
     return (await session.execute(statement)).first() is not None
+
+
+async def reachable_linked_account_ids(
+    session: AsyncSession, *, account_id: uuid.UUID, user_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Every linked account of `account_id` that `user_id` reaches."""
+    children = _reachable_children([account_id], user_id).with_only_columns(col(Account.id))
+    return list((await session.execute(children)).scalars())

@@ -19,7 +19,7 @@ from clientzone.auth.access import reachable_account, require_permission, requir
 from clientzone.auth.context import Context
 from clientzone.errors import NotFound
 from clientzone.ids import decode_global_id
-from clientzone.models import activity, contacts, invitations, mail, memberships
+from clientzone.models import activity, contacts, invitations, ledger, mail, memberships
 from clientzone.models.memberships import Permission
 
 
@@ -56,6 +56,11 @@ NODE_KINDS: dict[str, NodeKind] = {
         lambda s, account_id, i: invitations.invitation_in_account(
             s, account_id=account_id, invitation_id=i
         ),
+    ),
+    "LedgerEntry": NodeKind(
+        Permission.INVOICES_VIEW,
+        ledger.account_of_entry,
+        lambda s, account_id, i: ledger.entry_in_account(s, account_id=account_id, entry_id=i),
     ),
     "Activity": NodeKind(
         Permission.ACTIVITY_VIEW,

@@ -14,16 +14,19 @@ from clientzone.resolvers import accounts as resolvers
 from clientzone.resolvers import activity as activity_resolvers
 from clientzone.resolvers import contacts as contact_resolvers
 from clientzone.resolvers import invitations as invitation_resolvers
+from clientzone.resolvers import ledger as ledger_resolvers
 from clientzone.resolvers import mail as mail_resolvers
 from clientzone.resolvers import members as member_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
 from clientzone.schema.enums import AccountStatus, Locale
 from clientzone.schema.info import Info
+from clientzone.schema.ledger import LedgerEntry
 from clientzone.schema.mail import EmailFilterInput, EmailMessageType
 from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
 from clientzone.schema.pagination import Connection, page_request
+from clientzone.schema.scalars import Money
 
 
 @strawberry.type(description="A postal address.")
@@ -234,4 +237,44 @@ class Account(Node):
             page,
             [Activity.from_row(row) for row in page.rows],
             lambda: activity_resolvers.activity_count(ctx, self.row, activity_filter),
+        )
+
+    @strawberry.field(
+        description="What the customer owes now (negative: in their favour). Needs INVOICES_VIEW.",
+        extensions=account_field(Permission.INVOICES_VIEW),
+    )
+    async def balance(self, info: Info) -> Money:
+        amount = await ledger_resolvers.balance(info.context, scoped_account(info))
+        return Money.from_minor(amount, self.row.currency)
+
+    @strawberry.field(
+        description="This account's balance plus its linked accounts' (those you may see "
+        "invoices of), one total per currency. Needs INVOICES_VIEW.",
+        extensions=account_field(Permission.INVOICES_VIEW),
+    )
+    async def consolidated_balance(self, info: Info) -> list[Money]:
+        totals = await ledger_resolvers.consolidated_balance(info.context, scoped_account(info))
+        return [Money.from_minor(amount, currency) for amount, currency in totals]
+
+    @strawberry.field(
+        description="Current-account movements, oldest first, with the running balance. "
+        "`last: 20` gives the newest 20 directly. Needs INVOICES_VIEW.",
+        extensions=account_field(Permission.INVOICES_VIEW),
+    )
+    async def ledger(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[LedgerEntry]:
+        ctx = info.context
+        page = await ledger_resolvers.movements(
+            ctx, scoped_account(info), page_request(first, after, last, before)
+        )
+        return Connection.from_page(
+            page,
+            [LedgerEntry.from_row(row) for row in page.rows],
+            lambda: ledger_resolvers.movements_count(ctx, self.row),
         )

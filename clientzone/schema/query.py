@@ -24,6 +24,7 @@ from clientzone.schema.accounts import Account
 from clientzone.schema.activity import Activity
 from clientzone.schema.contacts import Contact
 from clientzone.schema.info import Info
+from clientzone.schema.ledger import LedgerEntry
 from clientzone.schema.mail import EmailMessageType
 from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
@@ -38,6 +39,7 @@ NODE_TYPES: dict[str, Callable[[Any], Node]] = {
     "Member": lambda pair: Member.from_row(*pair),
     "Invitation": Invitation.from_row,
     "Activity": Activity.from_row,
+    "LedgerEntry": LedgerEntry.from_row,
 }
 
 
