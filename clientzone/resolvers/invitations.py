@@ -11,6 +11,7 @@ import uuid
 from datetime import timedelta
 from enum import StrEnum
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientzone.auth.access import require_viewer
@@ -306,7 +307,8 @@ async def _join(
                     user_agent=ctx.user_agent,
                 )
                 ctx.viewer = Viewer(user=user, session=row)
-    except _Taken:
+    except (_Taken, IntegrityError):
+        # Used meanwhile, or the same person signed up with that email meanwhile.
         errors.add("token", AcceptInvitationErrorCode.ALREADY_USED, "invitation.used")
         return Outcome(errors=errors.errors)
     if new:
