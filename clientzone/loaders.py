@@ -16,6 +16,12 @@ from strawberry.dataloader import DataLoader
 
 from clientzone.db import RequestDb
 from clientzone.models.accounts import Account, accounts_by_ids
+from clientzone.models.invoices import (
+    DocumentType,
+    InvoiceLine,
+    document_types,
+    lines_of_invoices,
+)
 from clientzone.models.ledger import balances
 from clientzone.models.memberships import (
     Grant,
@@ -54,6 +60,8 @@ class Loaders:
     linked_accounts_first_page: DataLoader[tuple[uuid.UUID, int], Page[Account]]
     # Balance after the last ledger movement, in minor units (None: no movement yet).
     balance_by_account: DataLoader[uuid.UUID, int | None]
+    lines_by_invoice: DataLoader[uuid.UUID, list[InvoiceLine] | None]
+    document_type: DataLoader[str, DocumentType | None]
 
     @classmethod
     def build(cls, db: RequestDb, viewer_id: uuid.UUID | None) -> Loaders:
@@ -88,4 +96,6 @@ class Loaders:
             grant_by_account=by_key(db, grants),
             linked_accounts_first_page=DataLoader(load_fn=linked_first_pages),
             balance_by_account=by_key(db, balances),
+            lines_by_invoice=by_key(db, lines_of_invoices),
+            document_type=by_key(db, document_types),
         )

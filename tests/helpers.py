@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -21,6 +21,7 @@ from clientzone.mailers.outbox import notify_account
 from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
 from clientzone.models.contacts import EmailCategory
+from clientzone.models.invoices import Invoice, InvoiceLine, InvoiceStatus
 from clientzone.models.memberships import Membership, Permission, Role
 from clientzone.models.sessions import SessionKind, create_session
 from clientzone.models.users import Locale, User, normalize_email
@@ -233,3 +234,56 @@ def six_digit_code(text: str) -> str:
     match = re.search(r"^\s+(\d{6})\s*$", text, re.MULTILINE)
     assert match, text
     return match.group(1)
+
+
+async def make_invoice(
+    database: Database,
+    account: Account,
+    number: str,
+    *,
+    issued_on: date,
+    due_days: int = 30,
+    lines: Iterable[tuple[str, int, int, int]] = (("Cemento gris 50 kg", 10_000, 18_900, 1600),),
+    status: InvoiceStatus = InvoiceStatus.OPEN,
+    paid: bool = False,
+    document_type: str = "CFDI_INGRESO",
+) -> Invoice:
+    """An invoice with lines (description, quantity in thousandths, unit price, tax bp)."""
+    invoice = Invoice(
+        account_id=account.id,
+        number=number,
+        document_type=document_type,
+        issued_on=issued_on,
+        due_on=issued_on + timedelta(days=due_days),
+        currency=account.currency,
+        subtotal_minor=0,
+        tax_minor=0,
+        total_minor=0,
+        status=status,
+    )
+    rows = []
+    for position, (description, quantity_milli, unit_price, tax_bp) in enumerate(lines, 1):
+        subtotal = quantity_milli * unit_price // 1000
+        tax = subtotal * tax_bp // 10_000
+        rows.append(
+            InvoiceLine(
+                invoice_id=invoice.id,
+                position=position,
+                description=description,
+                quantity_milli=quantity_milli,
+                unit_price_minor=unit_price,
+                tax_rate_bp=tax_bp,
+                subtotal_minor=subtotal,
+                tax_minor=tax,
+                total_minor=subtotal + tax,
+            )
+        )
+        invoice.subtotal_minor += subtotal
+        invoice.tax_minor += tax
+    invoice.total_minor = invoice.subtotal_minor + invoice.tax_minor
+    invoice.paid_minor = invoice.total_minor if paid else 0
+    async with database.session() as session, session.begin():
+        session.add(invoice)
+        await session.flush()
+        session.add_all(rows)
+    return invoice

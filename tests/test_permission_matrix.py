@@ -27,6 +27,7 @@ from clientzone.models.activity import ActivityAction, ActivityEntry, ActorKind
 from clientzone.models.base import utcnow
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import INVITATION_LIFETIME, Invitation
+from clientzone.models.invoices import Invoice
 from clientzone.models.ledger import LedgerEntry, MovementKind, post_movement
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Membership, Permission, Role
@@ -39,6 +40,7 @@ from tests.helpers import (
     http_client,
     issue_token,
     make_account,
+    make_invoice,
     make_membership,
     make_user,
     queue_account_notices,
@@ -161,6 +163,11 @@ class World:
                 reference="F-1",
             )
 
+    async def invoice(self) -> Invoice:
+        return await make_invoice(
+            self.database, self.account, f"F-{uuid.uuid4().hex[:6]}", issued_on=utcnow().date()
+        )
+
     async def _add(self, row: Any) -> Any:
         async with self.database.session() as session, session.begin():
             session.add(row)
@@ -261,6 +268,7 @@ CASES: dict[str, Case] = {
     "Account.invitations": _account_list("invitations"),
     "Account.activity": _account_list("activity"),
     "Account.ledger": _account_list("ledger"),
+    "Account.invoices": _account_list("invoices"),
     "Account.balance": Case(
         "query($id: ID!) { account(id: $id) { balance { amount } } }",
         _account_list("ledger").variables,
@@ -311,6 +319,7 @@ NODE_CASES: dict[str, Case] = {
     "Invitation": _node(World.invitation, "Invitation"),
     "Activity": _node(World.activity, "Activity"),
     "LedgerEntry": _node(World.movement, "LedgerEntry"),
+    "Invoice": _node(World.invoice, "Invoice"),
 }
 
 

@@ -9,6 +9,7 @@ from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.activity import ActivityEntry
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import Invitation
+from clientzone.models.invoices import DocumentType, Invoice, InvoiceLine
 from clientzone.models.ledger import LedgerEntry
 from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
@@ -25,11 +26,14 @@ __all__ = [
     "ActivityEntry",
     "AuthSession",
     "Contact",
+    "DocumentType",
     "EmailCategory",
     "EmailMessage",
     "EmailStatus",
     "Grant",
     "Invitation",
+    "Invoice",
+    "InvoiceLine",
     "LedgerEntry",
     "LegacyLogin",
     "Locale",

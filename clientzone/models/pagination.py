@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
@@ -67,7 +67,7 @@ def _checked(sort: SortKey, key: Key, argument: str) -> Key:
         valid = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
         if isinstance(value, str) and "\x00" in value:
             valid = False
-        if isinstance(value, datetime) and value.tzinfo is None:
+        if isinstance(value, datetime) and (value.tzinfo is None or expected is date):
             valid = False
         if not valid:
             raise InvalidPagination("pagination.invalid_cursor", argument=argument)

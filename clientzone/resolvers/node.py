@@ -19,7 +19,15 @@ from clientzone.auth.access import reachable_account, require_permission, requir
 from clientzone.auth.context import Context
 from clientzone.errors import NotFound
 from clientzone.ids import decode_global_id
-from clientzone.models import activity, contacts, invitations, ledger, mail, memberships
+from clientzone.models import (
+    activity,
+    contacts,
+    invitations,
+    invoices,
+    ledger,
+    mail,
+    memberships,
+)
 from clientzone.models.memberships import Permission
 
 
@@ -55,6 +63,13 @@ NODE_KINDS: dict[str, NodeKind] = {
         invitations.account_of_invitation,
         lambda s, account_id, i: invitations.invitation_in_account(
             s, account_id=account_id, invitation_id=i
+        ),
+    ),
+    "Invoice": NodeKind(
+        Permission.INVOICES_VIEW,
+        invoices.account_of_invoice,
+        lambda s, account_id, i: invoices.invoice_in_account(
+            s, account_id=account_id, invoice_id=i
         ),
     ),
     "LedgerEntry": NodeKind(

@@ -9,11 +9,13 @@ import strawberry
 from clientzone.auth.permissions import account_field, scoped_account
 from clientzone.ids import encode_global_id
 from clientzone.models import accounts as models
+from clientzone.models.invoices import InvoiceOrder
 from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as resolvers
 from clientzone.resolvers import activity as activity_resolvers
 from clientzone.resolvers import contacts as contact_resolvers
 from clientzone.resolvers import invitations as invitation_resolvers
+from clientzone.resolvers import invoices as invoice_resolvers
 from clientzone.resolvers import ledger as ledger_resolvers
 from clientzone.resolvers import mail as mail_resolvers
 from clientzone.resolvers import members as member_resolvers
@@ -21,6 +23,7 @@ from clientzone.schema.activity import Activity, ActivityFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
 from clientzone.schema.enums import AccountStatus, Locale
 from clientzone.schema.info import Info
+from clientzone.schema.invoices import Invoice, InvoiceFilterInput
 from clientzone.schema.ledger import LedgerEntry
 from clientzone.schema.mail import EmailFilterInput, EmailMessageType
 from clientzone.schema.members import Invitation, Member
@@ -277,4 +280,33 @@ class Account(Node):
             page,
             [LedgerEntry.from_row(row) for row in page.rows],
             lambda: ledger_resolvers.movements_count(ctx, self.row),
+        )
+
+    @strawberry.field(
+        description="Invoices and credit notes, newest first by default. Needs INVOICES_VIEW.",
+        extensions=account_field(Permission.INVOICES_VIEW),
+    )
+    async def invoices(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: InvoiceFilterInput | None = None,
+        order_by: InvoiceOrder = InvoiceOrder.ISSUED_ON_DESC,
+    ) -> Connection[Invoice]:
+        ctx = info.context
+        invoice_filter = (filter or InvoiceFilterInput()).to_filter(self.row.currency)
+        page = await invoice_resolvers.invoices(
+            ctx,
+            scoped_account(info),
+            page_request(first, after, last, before),
+            invoice_filter,
+            order_by,
+        )
+        return Connection.from_page(
+            page,
+            [Invoice.from_row(row) for row in page.rows],
+            lambda: invoice_resolvers.invoices_count(ctx, self.row, invoice_filter),
         )

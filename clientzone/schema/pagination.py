@@ -13,7 +13,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -34,6 +34,8 @@ def encode_cursor(key: Key) -> str:
             parts.append({"u": value.hex})
         elif isinstance(value, datetime):
             parts.append({"t": value.isoformat()})
+        elif isinstance(value, date):
+            parts.append({"d": value.isoformat()})
         else:
             parts.append(value)
     raw = json.dumps(parts, separators=(",", ":")).encode()
@@ -52,6 +54,8 @@ def decode_cursor(cursor: str, argument: str) -> Key:
                 values.append(uuid.UUID(hex=part["u"]))
             elif isinstance(part, dict) and "t" in part:
                 values.append(datetime.fromisoformat(part["t"]))
+            elif isinstance(part, dict) and "d" in part:
+                values.append(date.fromisoformat(part["d"]))
             elif isinstance(part, str | int | float | bool):
                 values.append(part)
             else:

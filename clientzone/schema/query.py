@@ -24,6 +24,7 @@ from clientzone.schema.accounts import Account
 from clientzone.schema.activity import Activity
 from clientzone.schema.contacts import Contact
 from clientzone.schema.info import Info
+from clientzone.schema.invoices import Invoice
 from clientzone.schema.ledger import LedgerEntry
 from clientzone.schema.mail import EmailMessageType
 from clientzone.schema.members import Invitation, Member
@@ -40,6 +41,7 @@ NODE_TYPES: dict[str, Callable[[Any], Node]] = {
     "Invitation": Invitation.from_row,
     "Activity": Activity.from_row,
     "LedgerEntry": LedgerEntry.from_row,
+    "Invoice": Invoice.from_row,
 }
 
 

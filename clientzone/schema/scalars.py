@@ -7,7 +7,7 @@ carries its offset (`+00:00`).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import strawberry
 
@@ -28,3 +28,9 @@ class Money:
     def from_minor(cls, minor_units: int, currency: str) -> Money:
         exponent = minor_unit_exponent(currency)
         return cls(amount=Decimal(minor_units).scaleb(-exponent), currency=currency.upper())
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """An amount typed in currency units, as minor units (rounded half up)."""
+    scaled = amount.scaleb(minor_unit_exponent(currency))
+    return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
