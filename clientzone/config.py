@@ -7,6 +7,7 @@ a bad deployment stops at start-up with a message a person can act on.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated
 
@@ -105,6 +106,10 @@ class Settings(BaseSettings):
     signup_enabled: bool = True
     verification_link_hours: int = Field(default=24, ge=1)
 
+    # Upper limit of the balance for online payment, per currency, in currency
+    # units: "MXN:50000,ARS:2000000,EUR:3000" (set by administration).
+    payment_online_limits: Annotated[dict[str, Decimal], NoDecode] = Field(default_factory=dict)
+
     company_name: str = "clientzone"
     support_email: str = "soporte@example.com"
     support_phone: str | None = None
@@ -133,6 +138,23 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("payment_online_limits", mode="before")
+    @classmethod
+    def _limits(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        limits: dict[str, Decimal] = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            currency, _, amount = part.partition(":")
+            try:
+                limit = Decimal(amount.strip())
+            except InvalidOperation:
+                raise ValueError(f"{part!r} is not CURRENCY:AMOUNT") from None
+            if len(currency.strip()) != 3 or not limit.is_finite() or limit <= 0:
+                raise ValueError(f"{part!r} is not CURRENCY:AMOUNT")
+            limits[currency.strip().upper()] = limit
+        return limits
 
     @field_validator("redis_url")
     @classmethod

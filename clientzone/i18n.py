@@ -205,6 +205,30 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Ese email ya tiene acceso: entra con él y vuelve a abrir el enlace.",
         Locale.EN: "That email already has a login: sign in with it and open the link again.",
     },
+    "payment.no_invoice": {
+        Locale.ES: "Todavía no hay ninguna factura.",
+        Locale.EN: "There is no invoice yet.",
+    },
+    "payment.document_type_not_payable_online": {
+        Locale.ES: "El tipo de tu última factura no se puede pagar en línea.",
+        Locale.EN: "Your latest invoice's document type cannot be paid online.",
+    },
+    "payment.no_balance_due": {
+        Locale.ES: "No tienes saldo pendiente.",
+        Locale.EN: "You have no balance due.",
+    },
+    "payment.balance_not_below_limit": {
+        Locale.ES: "El saldo alcanza o supera el máximo que se puede pagar en línea.",
+        Locale.EN: "The balance reaches or exceeds the most that can be paid online.",
+    },
+    "payment.no_limit_for_currency": {
+        Locale.ES: "El pago en línea no está disponible en esta moneda.",
+        Locale.EN: "Online payment is not available in this currency.",
+    },
+    "payment.balance_due_within_limit": {
+        Locale.ES: "Tienes saldo pendiente: págalo primero.",
+        Locale.EN: "You have a balance due: pay it first.",
+    },
     "field.required": {
         Locale.ES: "Este campo es obligatorio.",
         Locale.EN: "This field is required.",

@@ -269,6 +269,10 @@ CASES: dict[str, Case] = {
     "Account.activity": _account_list("activity"),
     "Account.ledger": _account_list("ledger"),
     "Account.invoices": _account_list("invoices"),
+    "Account.paymentOptions": Case(
+        "query($id: ID!) { account(id: $id) { paymentOptions { balance { amount } } } }",
+        _account_list("ledger").variables,
+    ),
     "Account.balance": Case(
         "query($id: ID!) { account(id: $id) { balance { amount } } }",
         _account_list("ledger").variables,

@@ -19,6 +19,7 @@ from clientzone.resolvers import invoices as invoice_resolvers
 from clientzone.resolvers import ledger as ledger_resolvers
 from clientzone.resolvers import mail as mail_resolvers
 from clientzone.resolvers import members as member_resolvers
+from clientzone.resolvers import payment_options as payment_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
 from clientzone.schema.enums import AccountStatus, Locale
@@ -29,6 +30,7 @@ from clientzone.schema.mail import EmailFilterInput, EmailMessageType
 from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
 from clientzone.schema.pagination import Connection, page_request
+from clientzone.schema.payment_options import PaymentOptions
 from clientzone.schema.scalars import Money
 
 
@@ -310,3 +312,11 @@ class Account(Node):
             [Invoice.from_row(row) for row in page.rows],
             lambda: invoice_resolvers.invoices_count(ctx, self.row, invoice_filter),
         )
+
+    @strawberry.field(
+        description="Which payment options to show, with the rules. Needs INVOICES_VIEW.",
+        extensions=account_field(Permission.INVOICES_VIEW),
+    )
+    async def payment_options(self, info: Info) -> PaymentOptions:
+        decision = await payment_resolvers.payment_options(info.context, scoped_account(info))
+        return PaymentOptions.of(decision, self.row.currency, info.context.locale)

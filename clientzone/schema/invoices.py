@@ -10,11 +10,12 @@ import strawberry
 from clientzone.ids import encode_global_id
 from clientzone.models import invoices as models
 from clientzone.models.users import Locale
+from clientzone.money import to_minor
 from clientzone.resolvers import invoices as resolvers
 from clientzone.resolvers.invoices import today
 from clientzone.schema.info import Info
 from clientzone.schema.node import Node
-from clientzone.schema.scalars import Money, to_minor
+from clientzone.schema.scalars import Money
 
 strawberry.enum(
     models.InvoiceStatus,

@@ -1,0 +1,79 @@
+"""Which payment buttons the portal shows, and why (INVOICES_VIEW).
+
+The source portal's rules, exactly:
+- online payment only when the most recent invoice's document type allows
+  online payment AND 0 < balance < the limit set for the currency;
+- "pay in advance" only when nothing is due (balance <= 0) or the balance is
+  above that limit.
+Every rule that says no is listed, so the front end can explain it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from clientzone.auth.context import Context
+from clientzone.models import invoices
+from clientzone.models.accounts import Account
+from clientzone.money import to_minor
+from clientzone.resolvers.ledger import balance
+
+
+class PaymentRule(StrEnum):
+    NO_INVOICE = "NO_INVOICE"
+    DOCUMENT_TYPE_NOT_PAYABLE_ONLINE = "DOCUMENT_TYPE_NOT_PAYABLE_ONLINE"
+    NO_BALANCE_DUE = "NO_BALANCE_DUE"
+    BALANCE_NOT_BELOW_LIMIT = "BALANCE_NOT_BELOW_LIMIT"
+    NO_LIMIT_FOR_CURRENCY = "NO_LIMIT_FOR_CURRENCY"
+    BALANCE_DUE_WITHIN_LIMIT = "BALANCE_DUE_WITHIN_LIMIT"
+
+
+@dataclass(frozen=True)
+class PaymentOptions:
+    balance_minor: int
+    limit_minor: int | None
+    online_reasons: list[PaymentRule]  # empty: offered
+    advance_reasons: list[PaymentRule]  # empty: offered
+    latest_document_type: str | None
+
+
+def decide(
+    *, balance_minor: int, limit_minor: int | None, latest_allows_online: bool | None
+) -> tuple[list[PaymentRule], list[PaymentRule]]:
+    """The rules that refuse online payment and paying in advance (pure, tested by table)."""
+    online: list[PaymentRule] = []
+    if latest_allows_online is None:
+        online.append(PaymentRule.NO_INVOICE)
+    elif not latest_allows_online:
+        online.append(PaymentRule.DOCUMENT_TYPE_NOT_PAYABLE_ONLINE)
+    if balance_minor <= 0:
+        online.append(PaymentRule.NO_BALANCE_DUE)
+    if limit_minor is None:
+        online.append(PaymentRule.NO_LIMIT_FOR_CURRENCY)
+    elif balance_minor >= limit_minor:
+        online.append(PaymentRule.BALANCE_NOT_BELOW_LIMIT)
+    above_limit = limit_minor is not None and balance_minor > limit_minor
+    advance = [] if balance_minor <= 0 or above_limit else [PaymentRule.BALANCE_DUE_WITHIN_LIMIT]
+    return online, advance
+
+
+async def payment_options(ctx: Context, account: Account) -> PaymentOptions:
+    owed = await balance(ctx, account)
+    limit = ctx.settings.payment_online_limits.get(account.currency)
+    limit_minor = to_minor(limit, account.currency) if limit is not None else None
+    async with ctx.db.read() as session:
+        latest = await invoices.latest_invoice(session, account_id=account.id)
+    kind = await ctx.loaders.document_type.load(latest.document_type) if latest else None
+    online, advance = decide(
+        balance_minor=owed,
+        limit_minor=limit_minor,
+        latest_allows_online=kind.allows_online_payment if kind else None,
+    )
+    return PaymentOptions(
+        balance_minor=owed,
+        limit_minor=limit_minor,
+        online_reasons=online,
+        advance_reasons=advance,
+        latest_document_type=latest.document_type if latest else None,
+    )
