@@ -28,6 +28,7 @@ from clientzone.models.memberships import (
     grants_for_accounts,
     linked_accounts_first_pages,
 )
+from clientzone.models.orders import OrderLine, lines_of_orders
 from clientzone.models.pagination import Page
 from clientzone.models.users import User, users_by_ids
 
@@ -62,6 +63,7 @@ class Loaders:
     balance_by_account: DataLoader[uuid.UUID, int | None]
     lines_by_invoice: DataLoader[uuid.UUID, list[InvoiceLine] | None]
     document_type: DataLoader[str, DocumentType | None]
+    lines_by_order: DataLoader[uuid.UUID, list[OrderLine] | None]
 
     @classmethod
     def build(cls, db: RequestDb, viewer_id: uuid.UUID | None) -> Loaders:
@@ -98,4 +100,5 @@ class Loaders:
             balance_by_account=by_key(db, balances),
             lines_by_invoice=by_key(db, lines_of_invoices),
             document_type=by_key(db, document_types),
+            lines_by_order=by_key(db, lines_of_orders),
         )

@@ -31,6 +31,14 @@ from clientzone.models.invoices import Invoice
 from clientzone.models.ledger import LedgerEntry, MovementKind, post_movement
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Membership, Permission, Role
+from clientzone.models.orders import (
+    BillingCycle,
+    Order,
+    OrderStatus,
+    Service,
+    ServiceKind,
+    ServiceStatus,
+)
 from clientzone.resolvers.node import NODE_KINDS
 from clientzone.schema import build_schema
 from tests.helpers import (
@@ -168,6 +176,29 @@ class World:
             self.database, self.account, f"F-{uuid.uuid4().hex[:6]}", issued_on=utcnow().date()
         )
 
+    async def order(self) -> Order:
+        row = Order(
+            account_id=self.account.id,
+            number=f"P-{uuid.uuid4().hex[:6]}",
+            ordered_on=utcnow().date(),
+            status=OrderStatus.PENDING,
+            currency=self.account.currency,
+            total_minor=100,
+        )
+        return await self._add(row)
+
+    async def service(self) -> Service:
+        row = Service(
+            account_id=self.account.id,
+            name="Hosting",
+            kind=ServiceKind.HOSTING,
+            status=ServiceStatus.ACTIVE,
+            billing_cycle=BillingCycle.MONTHLY,
+            currency=self.account.currency,
+            recurring_minor=100,
+        )
+        return await self._add(row)
+
     async def _add(self, row: Any) -> Any:
         async with self.database.session() as session, session.begin():
             session.add(row)
@@ -269,6 +300,8 @@ CASES: dict[str, Case] = {
     "Account.activity": _account_list("activity"),
     "Account.ledger": _account_list("ledger"),
     "Account.invoices": _account_list("invoices"),
+    "Account.orders": _account_list("orders"),
+    "Account.services": _account_list("services"),
     "Account.paymentOptions": Case(
         "query($id: ID!) { account(id: $id) { paymentOptions { balance { amount } } } }",
         _account_list("ledger").variables,
@@ -324,6 +357,8 @@ NODE_CASES: dict[str, Case] = {
     "Activity": _node(World.activity, "Activity"),
     "LedgerEntry": _node(World.movement, "LedgerEntry"),
     "Invoice": _node(World.invoice, "Invoice"),
+    "Order": _node(World.order, "Order"),
+    "Service": _node(World.service, "Service"),
 }
 
 

@@ -14,6 +14,7 @@ from clientzone.models.ledger import LedgerEntry
 from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Grant, Membership, Permission, Role
+from clientzone.models.orders import Order, OrderLine, Service
 from clientzone.models.rate_limits import RateLimitCounter
 from clientzone.models.security_events import SecurityEvent
 from clientzone.models.sessions import AuthSession, SessionKind
@@ -38,10 +39,13 @@ __all__ = [
     "LegacyLogin",
     "Locale",
     "Membership",
+    "Order",
+    "OrderLine",
     "Permission",
     "RateLimitCounter",
     "Role",
     "SecurityEvent",
+    "Service",
     "SessionKind",
     "User",
     "UserStatus",

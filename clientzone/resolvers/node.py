@@ -27,6 +27,7 @@ from clientzone.models import (
     ledger,
     mail,
     memberships,
+    orders,
 )
 from clientzone.models.memberships import Permission
 
@@ -71,6 +72,16 @@ NODE_KINDS: dict[str, NodeKind] = {
         lambda s, account_id, i: invoices.invoice_in_account(
             s, account_id=account_id, invoice_id=i
         ),
+    ),
+    "Order": NodeKind(
+        Permission.ORDERS_VIEW,
+        orders.account_of_order,
+        lambda s, account_id, i: orders.order_in_account(s, account_id=account_id, order_id=i),
+    ),
+    "Service": NodeKind(
+        Permission.SERVICES_VIEW,
+        orders.account_of_service,
+        lambda s, account_id, i: orders.service_in_account(s, account_id=account_id, service_id=i),
     ),
     "LedgerEntry": NodeKind(
         Permission.INVOICES_VIEW,

@@ -19,6 +19,7 @@ from clientzone.resolvers import invoices as invoice_resolvers
 from clientzone.resolvers import ledger as ledger_resolvers
 from clientzone.resolvers import mail as mail_resolvers
 from clientzone.resolvers import members as member_resolvers
+from clientzone.resolvers import orders as order_resolvers
 from clientzone.resolvers import payment_options as payment_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
@@ -29,6 +30,7 @@ from clientzone.schema.ledger import LedgerEntry
 from clientzone.schema.mail import EmailFilterInput, EmailMessageType
 from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
+from clientzone.schema.orders import Order, OrderFilterInput, Service, ServiceFilterInput
 from clientzone.schema.pagination import Connection, page_request
 from clientzone.schema.payment_options import PaymentOptions
 from clientzone.schema.scalars import Money
@@ -320,3 +322,51 @@ class Account(Node):
     async def payment_options(self, info: Info) -> PaymentOptions:
         decision = await payment_resolvers.payment_options(info.context, scoped_account(info))
         return PaymentOptions.of(decision, self.row.currency, info.context.locale)
+
+    @strawberry.field(
+        description="The purchase history, newest first. Needs ORDERS_VIEW.",
+        extensions=account_field(Permission.ORDERS_VIEW),
+    )
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: OrderFilterInput | None = None,
+    ) -> Connection[Order]:
+        ctx = info.context
+        order_filter = (filter or OrderFilterInput()).to_filter()
+        page = await order_resolvers.orders(
+            ctx, scoped_account(info), page_request(first, after, last, before), order_filter
+        )
+        return Connection.from_page(
+            page,
+            [Order.from_row(row) for row in page.rows],
+            lambda: order_resolvers.orders_count(ctx, self.row, order_filter),
+        )
+
+    @strawberry.field(
+        description="Products and services contracted, by name. Needs SERVICES_VIEW.",
+        extensions=account_field(Permission.SERVICES_VIEW),
+    )
+    async def services(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ServiceFilterInput | None = None,
+    ) -> Connection[Service]:
+        ctx = info.context
+        service_filter = (filter or ServiceFilterInput()).to_filter()
+        page = await order_resolvers.services(
+            ctx, scoped_account(info), page_request(first, after, last, before), service_filter
+        )
+        return Connection.from_page(
+            page,
+            [Service.from_row(row) for row in page.rows],
+            lambda: order_resolvers.services_count(ctx, self.row, service_filter),
+        )

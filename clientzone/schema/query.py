@@ -29,6 +29,7 @@ from clientzone.schema.ledger import LedgerEntry
 from clientzone.schema.mail import EmailMessageType
 from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
+from clientzone.schema.orders import Order, Service
 from clientzone.schema.users import UpdatePersonalDetailsPayload, User, update_personal_details
 from clientzone.schema.viewer import Viewer
 
@@ -42,6 +43,8 @@ NODE_TYPES: dict[str, Callable[[Any], Node]] = {
     "Activity": Activity.from_row,
     "LedgerEntry": LedgerEntry.from_row,
     "Invoice": Invoice.from_row,
+    "Order": Order.from_row,
+    "Service": Service.from_row,
 }
 
 
