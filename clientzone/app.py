@@ -27,6 +27,7 @@ from clientzone.auth.csrf import CsrfRefused
 from clientzone.auth.rate_limits import RateLimiter, build_rate_limiter
 from clientzone.config import ConfigError, MailSender, Settings, load_settings
 from clientzone.db import Database
+from clientzone.downloads import document_endpoint
 from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale, translate
 from clientzone.logs import configure_logging
 from clientzone.mailers.worker import MailWorker
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
+            Route("/documents/{token}", document_endpoint(db, settings), methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

@@ -9,6 +9,7 @@ would also fail, later and less clearly).
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
@@ -26,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, raiseload
 
 from clientzone.config import normalize_database_url
+
+logger = logging.getLogger("clientzone.db")
 
 
 class StatementCounter:
@@ -169,5 +172,13 @@ class RequestDb:
 
     async def close(self) -> None:
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            try:
+                await session.close()
+            except Exception:
+                # A sibling field failed and the executor cancelled a read in
+                # flight: that connection is in an unknown state. Drop it from
+                # the pool rather than fail a response that is already decided.
+                logger.warning("discarding a request's database connection", exc_info=True)
+                with suppress(Exception):
+                    await session.invalidate()

@@ -229,6 +229,14 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Tienes saldo pendiente: págalo primero.",
         Locale.EN: "You have a balance due: pay it first.",
     },
+    "statement.order": {
+        Locale.ES: "La fecha final no puede ser anterior a la inicial.",
+        Locale.EN: "The end date cannot be before the start date.",
+    },
+    "statement.too_long": {
+        Locale.ES: "Un estado de cuenta abarca como máximo {days} días.",
+        Locale.EN: "A statement covers at most {days} days.",
+    },
     "field.required": {
         Locale.ES: "Este campo es obligatorio.",
         Locale.EN: "This field is required.",

@@ -18,8 +18,10 @@ from clientzone.db import RequestDb
 from clientzone.models.accounts import Account, accounts_by_ids
 from clientzone.models.invoices import (
     DocumentType,
+    InvoiceDocument,
     InvoiceLine,
     document_types,
+    documents_of_invoices,
     lines_of_invoices,
 )
 from clientzone.models.ledger import balances
@@ -64,6 +66,7 @@ class Loaders:
     lines_by_invoice: DataLoader[uuid.UUID, list[InvoiceLine] | None]
     document_type: DataLoader[str, DocumentType | None]
     lines_by_order: DataLoader[uuid.UUID, list[OrderLine] | None]
+    documents_by_invoice: DataLoader[uuid.UUID, list[InvoiceDocument] | None]
 
     @classmethod
     def build(cls, db: RequestDb, viewer_id: uuid.UUID | None) -> Loaders:
@@ -101,4 +104,5 @@ class Loaders:
             lines_by_invoice=by_key(db, lines_of_invoices),
             document_type=by_key(db, document_types),
             lines_by_order=by_key(db, lines_of_orders),
+            documents_by_invoice=by_key(db, documents_of_invoices),
         )

@@ -301,6 +301,11 @@ CASES: dict[str, Case] = {
     "Account.ledger": _account_list("ledger"),
     "Account.invoices": _account_list("invoices"),
     "Account.orders": _account_list("orders"),
+    "Account.statement": Case(
+        'query($id: ID!) { account(id: $id) { statement(from: "2026-01-01", to: "2026-01-31") '
+        "{ closingBalance { amount } } } }",
+        _account_list("ledger").variables,
+    ),
     "Account.services": _account_list("services"),
     "Account.paymentOptions": Case(
         "query($id: ID!) { account(id: $id) { paymentOptions { balance { amount } } } }",

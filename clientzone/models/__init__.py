@@ -9,7 +9,7 @@ from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.activity import ActivityEntry
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import Invitation
-from clientzone.models.invoices import DocumentType, Invoice, InvoiceLine
+from clientzone.models.invoices import DocumentType, Invoice, InvoiceDocument, InvoiceLine
 from clientzone.models.ledger import LedgerEntry
 from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
@@ -34,6 +34,7 @@ __all__ = [
     "Grant",
     "Invitation",
     "Invoice",
+    "InvoiceDocument",
     "InvoiceLine",
     "LedgerEntry",
     "LegacyLogin",

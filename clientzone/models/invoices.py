@@ -14,8 +14,19 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 from sqlmodel import Field, SQLModel, col
 
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
@@ -228,3 +239,53 @@ async def latest_invoice(session: AsyncSession, *, account_id: uuid.UUID) -> Inv
         .limit(1)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+class DocumentKind(StrEnum):
+    PDF = "PDF"
+    XML = "XML"
+
+
+class InvoiceDocument(SQLModel, table=True):
+    """An electronic document supplied with an invoice (its PDF, a CFDI XML)."""
+
+    __tablename__ = "invoice_documents"
+    __table_args__ = (Index("ix_invoice_documents_invoice_id", "invoice_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    invoice_id: uuid.UUID = Field(foreign_key="invoices.id", ondelete="CASCADE")
+    kind: DocumentKind = Field(sa_type=StrEnumType(DocumentKind))
+    filename: str = Field(sa_type=String(200))
+    content_type: str = Field(sa_type=String(100))
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(sa_type=String(64))
+    content: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+async def documents_of_invoices(
+    session: AsyncSession, invoice_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[InvoiceDocument]]:
+    """The documents' descriptions (not their content), by invoice."""
+    statement = (
+        select(InvoiceDocument)
+        .options(defer(InvoiceDocument.content))  # type: ignore[arg-type]
+        .where(col(InvoiceDocument.invoice_id).in_(invoice_ids))
+        .order_by(col(InvoiceDocument.invoice_id), col(InvoiceDocument.kind))
+    )
+    found: dict[uuid.UUID, list[InvoiceDocument]] = {}
+    for document in (await session.execute(statement)).scalars():
+        found.setdefault(document.invoice_id, []).append(document)
+    return found
+
+
+async def document_with_invoice(
+    session: AsyncSession, document_id: uuid.UUID
+) -> tuple[InvoiceDocument, Invoice] | None:
+    statement = (
+        select(InvoiceDocument, Invoice)
+        .join(Invoice, col(Invoice.id) == col(InvoiceDocument.invoice_id))
+        .where(col(InvoiceDocument.id) == document_id, col(Invoice.status) != InvoiceStatus.DRAFT)
+    )
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else (row[0], row[1])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -14,6 +15,7 @@ from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as resolvers
 from clientzone.resolvers import activity as activity_resolvers
 from clientzone.resolvers import contacts as contact_resolvers
+from clientzone.resolvers import documents as document_resolvers
 from clientzone.resolvers import invitations as invitation_resolvers
 from clientzone.resolvers import invoices as invoice_resolvers
 from clientzone.resolvers import ledger as ledger_resolvers
@@ -26,7 +28,7 @@ from clientzone.schema.contacts import Contact, ContactFilterInput
 from clientzone.schema.enums import AccountStatus, Locale
 from clientzone.schema.info import Info
 from clientzone.schema.invoices import Invoice, InvoiceFilterInput
-from clientzone.schema.ledger import LedgerEntry
+from clientzone.schema.ledger import LedgerEntry, Statement
 from clientzone.schema.mail import EmailFilterInput, EmailMessageType
 from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
@@ -369,4 +371,18 @@ class Account(Node):
             page,
             [Service.from_row(row) for row in page.rows],
             lambda: order_resolvers.services_count(ctx, self.row, service_filter),
+        )
+
+    @strawberry.field(
+        description="Estado de cuenta between two dates (both included, at most 366 days), "
+        "with CSV and PDF downloads. Needs INVOICES_VIEW.",
+        extensions=account_field(Permission.INVOICES_VIEW),
+    )
+    async def statement(
+        self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
+    ) -> Statement:
+        account = scoped_account(info)
+        data = await document_resolvers.statement(info.context, account, from_, to)
+        return Statement.of(
+            data, document_resolvers.statement_links(info.context, account, from_, to)
         )

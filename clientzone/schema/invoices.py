@@ -11,6 +11,7 @@ from clientzone.ids import encode_global_id
 from clientzone.models import invoices as models
 from clientzone.models.users import Locale
 from clientzone.money import to_minor
+from clientzone.resolvers import documents as document_resolvers
 from clientzone.resolvers import invoices as resolvers
 from clientzone.resolvers.invoices import today
 from clientzone.schema.info import Info
@@ -29,6 +30,20 @@ class DocumentType:
     code: str
     name: str = strawberry.field(description="In the request's language.")
     allows_online_payment: bool
+
+
+strawberry.enum(models.DocumentKind, description="PDF, or XML (e.g. a CFDI).")
+
+
+@strawberry.type(description="An electronic document of an invoice, downloadable for 10 minutes.")
+class InvoiceDocument:
+    kind: models.DocumentKind
+    filename: str
+    content_type: str
+    size: int | None = strawberry.field(description="Bytes; null for a PDF rendered on download.")
+    url: str = strawberry.field(
+        description="A signed link valid 10 minutes; the permission is checked again on download."
+    )
 
 
 @strawberry.type(description="One line of an invoice.")
@@ -95,6 +110,20 @@ class Invoice(Node):
             name=found.name_en if english else found.name_es,
             allows_online_payment=found.allows_online_payment,
         )
+
+    @strawberry.field(description="Its PDF (rendered from the data when none was supplied), XML...")
+    async def documents(self, info: Info) -> list[InvoiceDocument]:
+        links = await document_resolvers.invoice_documents(info.context, self.row)
+        return [
+            InvoiceDocument(
+                kind=link.kind,
+                filename=link.filename,
+                content_type=link.content_type,
+                size=link.size,
+                url=link.url,
+            )
+            for link in links
+        ]
 
     @strawberry.field
     async def lines(self, info: Info) -> list[InvoiceLine]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 
+from clientzone.documents import StatementData
 from clientzone.ids import encode_global_id
 from clientzone.models import ledger as models
 from clientzone.schema.node import Node
@@ -39,4 +40,34 @@ class LedgerEntry(Node):
             description=row.description,
             amount=Money.from_minor(row.amount_minor, row.currency),
             balance=Money.from_minor(row.balance_minor, row.currency),
+        )
+
+
+@strawberry.type(description="Estado de cuenta: a period of the current account.")
+class Statement:
+    from_: date = strawberry.field(name="from")
+    to: date
+    opening_balance: Money
+    total_debits: Money
+    total_credits: Money
+    closing_balance: Money = strawberry.field(
+        description="Opening balance + debits + credits: the balance after the last movement."
+    )
+    movements: list[LedgerEntry]
+    csv_url: str = strawberry.field(description="Signed link, valid 10 minutes.")
+    pdf_url: str = strawberry.field(description="Signed link, valid 10 minutes.")
+
+    @classmethod
+    def of(cls, data: StatementData, links: dict[str, str]) -> Statement:
+        currency = data.account.currency
+        return cls(
+            from_=data.since,
+            to=data.until,
+            opening_balance=Money.from_minor(data.opening_minor, currency),
+            total_debits=Money.from_minor(data.debits_minor, currency),
+            total_credits=Money.from_minor(data.credits_minor, currency),
+            closing_balance=Money.from_minor(data.closing_minor, currency),
+            movements=[LedgerEntry.from_row(m) for m in data.movements],
+            csv_url=links["csv"],
+            pdf_url=links["pdf"],
         )
