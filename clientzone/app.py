@@ -37,6 +37,7 @@ from clientzone.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from clientzone.payment_routes import payment_routes
 from clientzone.schema import build_schema
 from clientzone.schema.errors import shape_errors
 
@@ -61,6 +62,8 @@ class GraphQLView(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
             allowed_origins=settings.cors_origins,
+            # Cookie-authenticated multipart needs X-CSRF-Protection (auth/csrf.py).
+            multipart_uploads_enabled=True,
         )
         self.database = database
         self.settings = settings
@@ -189,6 +192,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/documents/{token}", document_endpoint(db, settings), methods=["GET"]),
+            *payment_routes(db, settings),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

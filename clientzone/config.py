@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     # units: "MXN:50000,ARS:2000000,EUR:3000" (set by administration).
     payment_online_limits: Annotated[dict[str, Decimal], NoDecode] = Field(default_factory=dict)
 
+    payment_provider: str = Field(default="sandbox", pattern=r"^sandbox$")
+    payment_webhook_secret: str | None = Field(default=None, min_length=16)
+    max_receipt_bytes: int = Field(default=900_000, ge=1024)
+
     company_name: str = "clientzone"
     support_email: str = "soporte@example.com"
     support_phone: str | None = None

@@ -237,6 +237,38 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Un estado de cuenta abarca como máximo {days} días.",
         Locale.EN: "A statement covers at most {days} days.",
     },
+    "payment.required": {
+        Locale.ES: "Elige las facturas a pagar o escribe un importe.",
+        Locale.EN: "Choose the invoices to pay or enter an amount.",
+    },
+    "payment.invalid_amount": {
+        Locale.ES: "Escribe un importe mayor que cero, con los decimales de la moneda.",
+        Locale.EN: "Enter an amount above zero, with the currency's decimals.",
+    },
+    "payment.invoice_not_open": {
+        Locale.ES: "La factura {number} no está pendiente de pago.",
+        Locale.EN: "Invoice {number} is not awaiting payment.",
+    },
+    "payment.not_available": {
+        Locale.ES: "El pago en línea no está disponible ahora ({reasons}).",
+        Locale.EN: "Online payment is not available now ({reasons}).",
+    },
+    "payment.above_balance": {
+        Locale.ES: "El importe supera tu saldo pendiente.",
+        Locale.EN: "The amount is above your balance due.",
+    },
+    "payment.in_the_future": {
+        Locale.ES: "La fecha de pago no puede ser futura.",
+        Locale.EN: "The payment date cannot be in the future.",
+    },
+    "payment.file_too_large": {
+        Locale.ES: "El comprobante supera {maximum} KB.",
+        Locale.EN: "The receipt is larger than {maximum} KB.",
+    },
+    "payment.file_type": {
+        Locale.ES: "El comprobante debe ser PDF, PNG o JPEG.",
+        Locale.EN: "The receipt must be a PDF, PNG or JPEG.",
+    },
     "field.required": {
         Locale.ES: "Este campo es obligatorio.",
         Locale.EN: "This field is required.",

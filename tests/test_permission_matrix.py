@@ -39,6 +39,7 @@ from clientzone.models.orders import (
     ServiceKind,
     ServiceStatus,
 )
+from clientzone.models.payments import Payment, PaymentKind, PaymentStatus
 from clientzone.resolvers.node import NODE_KINDS
 from clientzone.schema import build_schema
 from tests.helpers import (
@@ -199,6 +200,16 @@ class World:
         )
         return await self._add(row)
 
+    async def payment(self) -> Payment:
+        row = Payment(
+            account_id=self.account.id,
+            kind=PaymentKind.TRANSFER_REPORT,
+            status=PaymentStatus.REPORTED,
+            amount_minor=100,
+            currency=self.account.currency,
+        )
+        return await self._add(row)
+
     async def _add(self, row: Any) -> Any:
         async with self.database.session() as session, session.begin():
             session.add(row)
@@ -300,6 +311,7 @@ CASES: dict[str, Case] = {
     "Account.activity": _account_list("activity"),
     "Account.ledger": _account_list("ledger"),
     "Account.invoices": _account_list("invoices"),
+    "Account.payments": _account_list("payments"),
     "Account.orders": _account_list("orders"),
     "Account.statement": Case(
         'query($id: ID!) { account(id: $id) { statement(from: "2026-01-01", to: "2026-01-31") '
@@ -320,6 +332,11 @@ CASES: dict[str, Case] = {
         _account_list("ledger").variables,
     ),
     "Mutation.switchAccount": _mutation("switchAccount", _on_account),
+    "Mutation.startPayment": _mutation("startPayment", lambda w: _on_account(w, amount="10.00")),
+    "Mutation.reportPayment": _mutation(
+        "reportPayment",
+        lambda w: _on_account(w, amount="10.00", paidOn="2026-01-02", reference="SPEI 1"),
+    ),
     "Mutation.updateAccountProfile": _mutation(
         "updateAccountProfile", lambda w: _on_account(w, companyName="Matriz SA")
     ),
@@ -364,6 +381,7 @@ NODE_CASES: dict[str, Case] = {
     "Invoice": _node(World.invoice, "Invoice"),
     "Order": _node(World.order, "Order"),
     "Service": _node(World.service, "Service"),
+    "Payment": _node(World.payment, "Payment"),
 }
 
 

@@ -15,6 +15,7 @@ from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Grant, Membership, Permission, Role
 from clientzone.models.orders import Order, OrderLine, Service
+from clientzone.models.payments import Payment, PaymentEvent
 from clientzone.models.rate_limits import RateLimitCounter
 from clientzone.models.security_events import SecurityEvent
 from clientzone.models.sessions import AuthSession, SessionKind
@@ -42,6 +43,8 @@ __all__ = [
     "Membership",
     "Order",
     "OrderLine",
+    "Payment",
+    "PaymentEvent",
     "Permission",
     "RateLimitCounter",
     "Role",

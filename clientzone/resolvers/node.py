@@ -28,6 +28,7 @@ from clientzone.models import (
     mail,
     memberships,
     orders,
+    payments,
 )
 from clientzone.models.memberships import Permission
 
@@ -82,6 +83,13 @@ NODE_KINDS: dict[str, NodeKind] = {
         Permission.SERVICES_VIEW,
         orders.account_of_service,
         lambda s, account_id, i: orders.service_in_account(s, account_id=account_id, service_id=i),
+    ),
+    "Payment": NodeKind(
+        Permission.INVOICES_VIEW,
+        payments.account_of_payment,
+        lambda s, account_id, i: payments.payment_in_account(
+            s, account_id=account_id, payment_id=i
+        ),
     ),
     "LedgerEntry": NodeKind(
         Permission.INVOICES_VIEW,

@@ -23,6 +23,7 @@ from clientzone.resolvers import mail as mail_resolvers
 from clientzone.resolvers import members as member_resolvers
 from clientzone.resolvers import orders as order_resolvers
 from clientzone.resolvers import payment_options as payment_resolvers
+from clientzone.resolvers import payments as payment_list_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
 from clientzone.schema.enums import AccountStatus, Locale
@@ -35,6 +36,7 @@ from clientzone.schema.node import Node
 from clientzone.schema.orders import Order, OrderFilterInput, Service, ServiceFilterInput
 from clientzone.schema.pagination import Connection, page_request
 from clientzone.schema.payment_options import PaymentOptions
+from clientzone.schema.payments import Payment
 from clientzone.schema.scalars import Money
 
 
@@ -385,4 +387,27 @@ class Account(Node):
         data = await document_resolvers.statement(info.context, account, from_, to)
         return Statement.of(
             data, document_resolvers.statement_links(info.context, account, from_, to)
+        )
+
+    @strawberry.field(
+        description="Payments, newest first: online ones and reported transfers. "
+        "Needs INVOICES_VIEW.",
+        extensions=account_field(Permission.INVOICES_VIEW),
+    )
+    async def payments(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Payment]:
+        ctx = info.context
+        page = await payment_list_resolvers.payments(
+            ctx, scoped_account(info), page_request(first, after, last, before)
+        )
+        return Connection.from_page(
+            page,
+            [Payment.from_row(row) for row in page.rows],
+            lambda: payment_list_resolvers.payments_count(ctx, self.row),
         )

@@ -17,6 +17,7 @@ from clientzone.schema import (
     legacy,
     members,
     passwords,
+    payments,
     profile,
     sessions,
 )
@@ -30,6 +31,7 @@ from clientzone.schema.mail import EmailMessageType
 from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
 from clientzone.schema.orders import Order, Service
+from clientzone.schema.payments import Payment
 from clientzone.schema.users import UpdatePersonalDetailsPayload, User, update_personal_details
 from clientzone.schema.viewer import Viewer
 
@@ -45,6 +47,7 @@ NODE_TYPES: dict[str, Callable[[Any], Node]] = {
     "Invoice": Invoice.from_row,
     "Order": Order.from_row,
     "Service": Service.from_row,
+    "Payment": Payment.from_row,
 }
 
 
@@ -184,4 +187,14 @@ class Mutation:
         resolver=members.transfer_ownership,
         description="Make a member the owner; you stay as a member with every permission.",
         extensions=account_mutation(Permission.USERS_MANAGE, members.member_in_input),
+    )
+    start_payment: payments.StartPaymentPayload = strawberry.mutation(
+        resolver=payments.start_payment,
+        description="Pay online (INVOICES_PAY), when the payment rules allow it.",
+        extensions=account_mutation(Permission.INVOICES_PAY),
+    )
+    report_payment: payments.ReportPaymentPayload = strawberry.mutation(
+        resolver=payments.report_payment,
+        description="Report a bank transfer for staff to confirm (INVOICES_PAY).",
+        extensions=account_mutation(Permission.INVOICES_PAY),
     )

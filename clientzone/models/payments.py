@@ -1,0 +1,142 @@
+"""Payments: online ones through a provider, and offline transfers reported by
+the customer for staff to confirm. Only a confirmed payment reaches the ledger."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+from sqlmodel import Field, SQLModel, col
+
+from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from clientzone.models.invoices import Invoice, InvoiceStatus
+from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
+
+
+class PaymentKind(StrEnum):
+    ONLINE = "ONLINE"
+    TRANSFER_REPORT = "TRANSFER_REPORT"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"  # sent to the provider, no answer yet
+    SUCCEEDED = "SUCCEEDED"  # posted to the ledger
+    FAILED = "FAILED"
+    REPORTED = "REPORTED"  # an offline transfer waiting for staff
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_account_id_id", "account_id", "id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", ondelete="CASCADE")
+    kind: PaymentKind = Field(sa_type=StrEnumType(PaymentKind))
+    provider: str | None = Field(default=None, sa_type=String(32))
+    status: PaymentStatus = Field(sa_type=StrEnumType(PaymentStatus))
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(sa_type=String(3))
+    invoice_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    reference: str | None = Field(default=None, sa_type=String(100))
+    paid_on: date | None = Field(default=None, sa_type=Date)
+    receipt_filename: str | None = Field(default=None, sa_type=String(200))
+    receipt_content_type: str | None = Field(default=None, sa_type=String(100))
+    receipt: bytes | None = Field(default=None, sa_type=LargeBinary)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PaymentEvent(SQLModel, table=True):
+    """Provider events already handled: the same event twice is handled once."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    provider: str = Field(sa_type=String(32))
+    event_id: str = Field(sa_type=String(100))
+    payment_id: uuid.UUID | None = Field(
+        default=None, foreign_key="payments.id", ondelete="SET NULL"
+    )
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+async def event_seen(session: AsyncSession, *, provider: str, event_id: str) -> bool:
+    statement = select(col(PaymentEvent.id)).where(
+        col(PaymentEvent.provider) == provider, col(PaymentEvent.event_id) == event_id
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def payment_for_update(session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
+    statement = (
+        select(Payment)
+        .options(defer(Payment.receipt))  # type: ignore[arg-type]
+        .where(col(Payment.id) == payment_id)
+        .with_for_update()
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def open_invoices_oldest_first(
+    session: AsyncSession, *, account_id: uuid.UUID
+) -> list[Invoice]:
+    statement = (
+        select(Invoice)
+        .where(col(Invoice.account_id) == account_id, col(Invoice.status) == InvoiceStatus.OPEN)
+        .order_by(col(Invoice.due_on), col(Invoice.issued_on), col(Invoice.id))
+        .with_for_update()
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+def _payments(account_id: uuid.UUID) -> Any:
+    return (
+        select(Payment)
+        .options(defer(Payment.receipt))  # type: ignore[arg-type]
+        .where(col(Payment.account_id) == account_id)
+    )
+
+
+PAYMENTS_ORDER = SortKey(columns=[col(Payment.id)], descending=True)
+
+
+async def payments_page(
+    session: AsyncSession, *, account_id: uuid.UUID, page: PageRequest
+) -> Page[Payment]:
+    return await fetch_page(
+        session, _payments(account_id), sort=PAYMENTS_ORDER, page=page, key_of=lambda p: (p.id,)
+    )
+
+
+async def count_payments(session: AsyncSession, *, account_id: uuid.UUID) -> int:
+    statement = select(func.count()).where(col(Payment.account_id) == account_id)
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def account_of_payment(session: AsyncSession, payment_id: uuid.UUID) -> uuid.UUID | None:
+    statement = select(col(Payment.account_id)).where(col(Payment.id) == payment_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def payment_in_account(
+    session: AsyncSession, *, account_id: uuid.UUID, payment_id: uuid.UUID
+) -> Payment | None:
+    statement = _payments(account_id).where(col(Payment.id) == payment_id)
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -1,0 +1,106 @@
+"""HTTP routes of payment providers: the webhook, and the sandbox's checkout page.
+
+- `POST /webhooks/payments/{provider}`: a signed event (see payment_providers);
+  400 when the signature or body is bad, 200 otherwise (also for a repeat,
+  which changes nothing), so the provider stops retrying.
+- `GET /payments/sandbox/{id}`: a page that says it is a sandbox, with
+  Approve and Decline buttons; `POST` there sends the signed event the way a
+  real provider would, then returns the customer to the portal. Only when
+  PAYMENT_PROVIDER is `sandbox` and ENVIRONMENT is not production.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from clientzone import payment_providers
+from clientzone.config import Environment, Settings
+from clientzone.db import Database
+from clientzone.models.payments import Payment, PaymentStatus
+from clientzone.money import from_minor
+from clientzone.payment_providers import BadWebhook, EventOutcome
+from clientzone.resolvers.payments import apply_event
+
+logger = logging.getLogger("clientzone.payments")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def payment_routes(database: Database, settings: Settings) -> list[Route]:
+    async def webhook(request: Request) -> Response:
+        provider = request.path_params["provider"]
+        if provider != settings.payment_provider:
+            return JSONResponse({"error": "unknown provider"}, status_code=404)
+        body = await request.body()
+        try:
+            event = payment_providers.parse_webhook(
+                settings, body, request.headers.get("x-signature")
+            )
+        except BadWebhook as exc:
+            logger.warning("payment webhook refused: %s", exc)
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        result = await apply_event(database, settings, provider, event)
+        logger.info("payment event %s for %s: %s", event.event_id, event.payment_id, result)
+        return JSONResponse({"result": result})
+
+    async def checkout(request: Request) -> Response:
+        payment = await _pending(database, request.path_params["payment_id"])
+        if payment is None:
+            return HTMLResponse("<p>Payment not found or already settled.</p>", status_code=404)
+        amount = html.escape(
+            f"{from_minor(payment.amount_minor, payment.currency):,} {payment.currency}"
+        )
+        page = f"""<!doctype html><html lang="es"><head><meta charset="utf-8">
+<title>Sandbox checkout</title></head><body style="font-family: sans-serif; margin: 2em">
+<p style="background:#fde68a;padding:8px">
+<strong>SANDBOX</strong>: development only, no money moves.</p>
+<h1>{amount}</h1>
+<form method="post"><button name="outcome" value="approved">Aprobar / Approve</button>
+<button name="outcome" value="declined">Rechazar / Decline</button></form></body></html>"""
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+    async def decide(request: Request) -> Response:
+        payment = await _pending(database, request.path_params["payment_id"])
+        if payment is None:
+            return HTMLResponse("<p>Payment not found or already settled.</p>", status_code=404)
+        form = await request.form()
+        outcome = EventOutcome(str(form.get("outcome", "declined")))
+        body = payment_providers.sandbox_event_body(
+            payment.id, outcome, payment.amount_minor, payment.currency
+        )
+        event = payment_providers.parse_webhook(
+            settings, body, payment_providers.signature(settings, body)
+        )
+        await apply_event(database, settings, "sandbox", event)
+        target = f"{settings.portal_base_url}/payments/{payment.id}?status={outcome.value}"
+        return RedirectResponse(target, status_code=303)
+
+    routes = [Route("/webhooks/payments/{provider}", webhook, methods=["POST"])]
+    if (
+        settings.payment_provider == "sandbox"
+        and settings.environment is not Environment.PRODUCTION
+    ):
+        routes += [
+            Route("/payments/sandbox/{payment_id}", checkout, methods=["GET"]),
+            Route("/payments/sandbox/{payment_id}", decide, methods=["POST"]),
+        ]
+    return routes
+
+
+async def _pending(database: Database, raw_id: str) -> Payment | None:
+    try:
+        payment_id = uuid.UUID(raw_id)
+    except ValueError:
+        return None
+    async with database.session() as session:
+        payment = await session.get(Payment, payment_id)
+    if payment is None or payment.status is not PaymentStatus.PENDING:
+        return None
+    return payment
