@@ -16,6 +16,7 @@ logins not yet claimed and leaves claimed ones alone.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,10 @@ from clientzone.models.legacy_logins import LegacyLogin, LegacyLoginStatus, norm
 from clientzone.models.memberships import Permission
 
 BATCH_SIZE = 500
+# The column sizes: checked here so one long value is a bad line, not a
+# failed batch (PostgreSQL refuses it, SQLite would store it).
+MAX_USERNAME = 150
+MAX_HASH = 255
 DEFAULT_PERMISSIONS = frozenset(
     {
         Permission.INVOICES_VIEW,
@@ -45,7 +50,7 @@ DEFAULT_PERMISSIONS = frozenset(
 class ImportReport:
     imported: int = 0
     updated: int = 0
-    unchanged_claimed: int = 0
+    skipped: int = 0  # already claimed, left as they are
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -63,6 +68,15 @@ class BadLine(ValueError):
     pass
 
 
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise BadLine(f"missing {name}")
+    if not isinstance(value, str):
+        raise BadLine(f"{name} must be a string")
+    return value.strip()
+
+
 def parse_line(text: str) -> tuple[str, str, str, bool, frozenset[Permission]]:
     """The fields of one line, or BadLine saying what is wrong."""
     try:
@@ -71,19 +85,20 @@ def parse_line(text: str) -> tuple[str, str, str, bool, frozenset[Permission]]:
         raise BadLine(f"not valid JSON ({exc.msg})") from None
     if not isinstance(data, dict):
         raise BadLine("not a JSON object")
-    values: list[str] = []
-    for name in ("customerNumber", "username", "passwordHash"):
-        value = data.get(name)
-        if not isinstance(value, str) or not value.strip():
-            raise BadLine(f"{name} is missing or not a text")
-        values.append(value.strip())
+    customer = _text(data, "customerNumber")
+    username = normalize_username(_text(data, "username"))
+    password_hash = _text(data, "passwordHash")
+    if len(username) > MAX_USERNAME:
+        raise BadLine(f"username is longer than {MAX_USERNAME} characters")
+    try:
+        hash_format(password_hash)
+    except UnsupportedHash:
+        raise BadLine("passwordHash is not bcrypt, Django PBKDF2 or argon2") from None
+    if len(password_hash) > MAX_HASH:
+        raise BadLine(f"passwordHash is longer than {MAX_HASH} characters")
     main = data.get("main", False)
     if not isinstance(main, bool):
         raise BadLine("main must be true or false")
-    try:
-        hash_format(values[2])
-    except UnsupportedHash:
-        raise BadLine("passwordHash is not bcrypt, Django PBKDF2 or argon2") from None
     names = data.get("permissions")
     if names is None:
         permissions = DEFAULT_PERMISSIONS
@@ -94,51 +109,81 @@ def parse_line(text: str) -> tuple[str, str, str, bool, frozenset[Permission]]:
         permissions = frozenset(Permission(n) for n in names)
     else:
         raise BadLine("permissions must be a list of permission names")
-    if len(values[1]) > 150:
-        raise BadLine("username is longer than 150 characters")
-    return values[0], normalize_username(values[1]), values[2], main, permissions
+    return customer, username, password_hash, main, permissions
 
 
-def _batches(lines: Iterable[str], report: ImportReport) -> Iterator[list[_Line]]:
+def _decode(raw: str | bytes, number: int) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadLine("not valid UTF-8") from None
+    # Files saved by spreadsheet tools often start with a byte-order mark.
+    return text.removeprefix("\ufeff") if number == 1 else text
+
+
+def _batches(
+    lines: Iterable[str | bytes], report: ImportReport
+) -> Iterator[tuple[list[_Line], int]]:
+    """Batches of good lines, each with the number of lines read so far."""
     batch: list[_Line] = []
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
+    number = 0
+    for number, raw in enumerate(lines, start=1):
         try:
+            text = _decode(raw, number)
+            if not text.strip():
+                continue
             customer, username, password_hash, main, permissions = parse_line(text)
         except BadLine as exc:
             report.errors.append((number, str(exc)))
             continue
         batch.append(_Line(number, customer, username, password_hash, main, permissions))
         if len(batch) >= BATCH_SIZE:
-            yield batch
+            yield batch, number
             batch = []
     if batch:
-        yield batch
+        yield batch, number
 
 
 async def import_legacy_logins(
     database: Database,
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     *,
     progress: Callable[[ImportReport, int], None] | None = None,
 ) -> ImportReport:
-    """Import every good line; `progress(report, lines_done)` after each batch."""
+    """Import every good line (text, or bytes read as UTF-8).
+
+    `progress(report, lines_read)` runs after each committed batch;
+    `report.errors` is then in line order and complete up to `lines_read`.
+    """
     report = ImportReport()
-    done = 0
-    for batch in _batches(lines, report):
+    ordered = 0
+    for batch, lines_read in _batches(lines, report):
         async with database.transaction() as session:
-            numbers = {line.customer_number for line in batch}
+            # Customer numbers as written, or in capitals as the accounts keep them.
+            wanted = {
+                n for line in batch for n in (line.customer_number, line.customer_number.upper())
+            }
             found = await session.execute(
-                select(col(Account.number), col(Account.id)).where(col(Account.number).in_(numbers))
+                select(col(Account.number), col(Account.id)).where(col(Account.number).in_(wanted))
             )
-            accounts = dict(found.all())
+            accounts: dict[str, uuid.UUID] = dict(found.all())
+            # Locked so a claim running now either finishes first (and the row is
+            # left alone) or waits for this batch.
             existing_rows = await session.execute(
-                select(LegacyLogin).where(col(LegacyLogin.account_id).in_(accounts.values()))
+                select(LegacyLogin)
+                .where(
+                    col(LegacyLogin.account_id).in_(set(accounts.values())),
+                    col(LegacyLogin.username).in_({line.username for line in batch}),
+                )
+                .with_for_update()
             )
             existing = {(row.account_id, row.username): row for row in existing_rows.scalars()}
             for line in batch:
-                account_id = accounts.get(line.customer_number)
+                account_id = accounts.get(line.customer_number) or accounts.get(
+                    line.customer_number.upper()
+                )
                 if account_id is None:
                     report.errors.append((line.number, f"unknown customer {line.customer_number}"))
                     continue
@@ -150,7 +195,7 @@ async def import_legacy_logins(
                     existing[(account_id, line.username)] = row
                     report.imported += 1
                 elif row.status is LegacyLoginStatus.CLAIMED:
-                    report.unchanged_claimed += 1
+                    report.skipped += 1
                     continue
                 else:
                     report.updated += 1
@@ -158,8 +203,10 @@ async def import_legacy_logins(
                 row.is_main = line.main
                 row.permissions = line.permissions
                 session.add(row)
-        done = batch[-1].number
+        # Unknown customers are found after the batch's parse errors: sort the
+        # batch's share so the list is in line order at every progress call.
+        report.errors[ordered:] = sorted(report.errors[ordered:])
+        ordered = len(report.errors)
         if progress is not None:
-            progress(report, done)
-    report.errors.sort()
+            progress(report, lines_read)
     return report
