@@ -232,15 +232,26 @@ def cmd_legacy_import(settings: Settings, args: argparse.Namespace) -> int:
     from clientzone.legacy_import import ImportReport, import_legacy_logins
 
     try:
-        source = Path(args.file).open(encoding="utf-8")  # noqa: SIM115 (closed below)
+        # Bytes: a line that is not UTF-8 is then one bad line, not a crash.
+        source = Path(args.file).open("rb")  # noqa: SIM115 (closed below)
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
+    printed = 0
+
+    def print_errors(report: ImportReport) -> None:
+        nonlocal printed
+        for line, reason in report.errors[printed:]:
+            print(f"line {line}: {reason}", file=sys.stderr)
+        printed = len(report.errors)
 
     def progress(report: ImportReport, line: int) -> None:
+        print_errors(report)
         print(
-            f"line {line}: {report.imported} new, {report.updated} updated so far",
+            f"processed {line} lines... ({report.imported} new, {report.updated} updated, "
+            f"{report.skipped} already claimed)",
             file=sys.stderr,
+            flush=True,
         )
 
     async def run() -> ImportReport:
@@ -252,11 +263,49 @@ def cmd_legacy_import(settings: Settings, args: argparse.Namespace) -> int:
 
     with source:
         report = asyncio.run(run())
-    for line, reason in report.errors:
-        print(f"line {line}: {reason}", file=sys.stderr)
+    print_errors(report)
     print(
         f"{report.imported} imported, {report.updated} updated, "
-        f"{report.unchanged_claimed} already claimed, {len(report.errors)} bad lines skipped"
+        f"{report.skipped} skipped (already claimed), {len(report.errors)} bad lines"
+    )
+    return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Import billing data (JSON lines); each bad line is reported and leaves nothing."""
+    from clientzone.billing_import import ImportReport, import_billing
+
+    try:
+        lines = Path(args.file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    total = len(lines)
+
+    def progress(done: int) -> None:
+        filled = int(30 * done / total) if total else 30
+        print(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} lines",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    async def run() -> ImportReport:
+        database = _database(settings)
+        try:
+            return await import_billing(database, lines, progress=progress)
+        finally:
+            await database.dispose()
+
+    report = asyncio.run(run())
+    print(file=sys.stderr)
+    for line, reason in report.errors:
+        print(f"line {line}: {reason}", file=sys.stderr)
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.imported.items()))
+    print(
+        f"imported: {counts or 'nothing'}; {report.skipped} already imported; "
+        f"{len(report.errors)} bad lines skipped"
     )
     return 0
 
@@ -342,6 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--days", type=_positive_int, default=90)
     issue.add_argument("--label", default="partner")
     issue.set_defaults(handler=cmd_token_issue)
+
+    billing = commands.add_parser("import", help="import billing data (JSON lines)")
+    billing.add_argument("file")
+    billing.set_defaults(handler=cmd_import)
 
     legacy = commands.add_parser("legacy", help="logins of the old portal")
     legacy_commands = legacy.add_subparsers(dest="legacy_command", required=True)

@@ -6,9 +6,11 @@ and the demo's IDs are the same on every machine.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import bcrypt
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from clientzone.auth.passwords import hash_password
+from clientzone.billing_import import import_billing
 from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.mailers.outbox import notify_account
@@ -24,7 +27,6 @@ from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, Actor, ActorKind, record_activity
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import INVITATION_LIFETIME, Invitation
-from clientzone.models.ledger import LedgerEntry, MovementKind, post_movement
 from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Membership, Permission, Role
@@ -171,8 +173,8 @@ ACCOUNTS: list[dict[str, Any]] = [
 # (customer number, username, password, main login): claimable with claimLegacyAccount.
 LEGACY_LOGINS = [("MX-100300", "compras", "legado-2026", True)]
 LEGACY_HINT = (
-    "legacy login to claim (signed in, with claimLegacyAccount): "
-    "customer MX-100300, user compras, password legado-2026"
+    "legacy login to claim: customer MX-100300, user compras, password legado-2026"
+    " (signed in as ana.garcia@example.com, with claimLegacyAccount)"
 )
 # A pending invitation, to show Account.invitations (its link was never sent).
 INVITATIONS = [
@@ -342,7 +344,6 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
             added += await _add_missing(session, contact, contact_id)
         await session.flush()
         added += await _add_legacy_and_invitations(session)
-        added += await _add_movements(session)
         for number, category, days, title, body in SENT_EMAILS:
             email_id = demo_id(f"email:{number}:{title}")
             if await session.get(EmailMessage, email_id) is not None:
@@ -363,51 +364,129 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
             message.id, message.status = email_id, EmailStatus.SENT
             message.created_at = message.next_attempt_at = message.sent_at = sent_at
             added += 1
-    return added
+    report = await import_billing(database, billing_lines())
+    assert not report.errors, report.errors
+    return added + sum(report.imported.values())
 
 
-# Monthly invoices and their payments; the last two months are still unpaid.
-MOVEMENTS = {"MX-100200": 1_450_000, "MX-100201": 380_000, "AR-200300": 9_800_000}
+# Monthly invoices and their payments (the last two months unpaid), a credit
+# note, orders and services: written as billing-import lines and imported,
+# so the demo exercises the same path as real data.
+BILLING = {
+    "MX-100200": (1_250_000, "CFDI_INGRESO"),
+    "MX-100201": (330_000, "CFDI_INGRESO"),
+    "AR-200300": (8_450_000, "FACTURA_A"),
+}
 MONTHS = 24
 
 
-async def _add_movements(session: AsyncSession) -> int:
-    added = 0
-    for number, monthly in MOVEMENTS.items():
-        account_id = demo_id("account:" + number)
-        if await session.get(LedgerEntry, demo_id(f"movement:{number}:0")) is not None:
-            continue
-        account = await session.get(Account, account_id)
-        assert account is not None
+def monthly_subtotal(number: str, month: int) -> int:
+    return BILLING[number][0] + (month * 7_300) % 90_000
+
+
+def _line_subtotals(number: str, month: int) -> tuple[int, int]:
+    subtotal = monthly_subtotal(number, month)
+    return subtotal - subtotal // 10, subtotal // 10
+
+
+def monthly_total(number: str, month: int) -> int:
+    """What the import makes of the month's two lines at 16% (same rounding)."""
+    return sum(
+        part + int((Decimal(part) * 16 / 100).to_integral_value())
+        for part in _line_subtotals(number, month)
+    )
+
+
+def _money(minor: int) -> str:
+    return f"{minor / 100:.2f}"
+
+
+def billing_lines() -> list[str]:
+    lines: list[dict[str, Any]] = []
+    for number, (_, document_type) in BILLING.items():
         for month in range(MONTHS):
-            issued = SINCE + timedelta(days=30 * month)
-            amount = monthly + (month * 7_300) % 90_000
-            await post_movement(
-                session,
-                entry_id=demo_id(f"movement:{number}:{2 * month}"),
-                account_id=account_id,
-                kind=MovementKind.INVOICE,
-                amount_minor=amount,
-                currency=account.currency,
-                reference=f"F-{number[-6:]}-{month + 1:03d}",
-                description=f"Factura mensual {issued:%m/%Y}",
-                posted_at=issued,
+            issued = (SINCE + timedelta(days=30 * month)).date()
+            invoice = f"F-{number[-6:]}-{month + 1:03d}"
+            material, freight = _line_subtotals(number, month)
+            lines.append(
+                {
+                    "type": "invoice",
+                    "externalId": f"demo-{invoice}",
+                    "account": number,
+                    "number": invoice,
+                    "documentType": document_type,
+                    "issuedOn": issued.isoformat(),
+                    "dueOn": (issued + timedelta(days=30)).isoformat(),
+                    "lines": [
+                        {
+                            "description": "Material de construcción",
+                            "sku": "MAT-01",
+                            "quantity": "1",
+                            "unitPrice": _money(material),
+                            "taxRate": "16",
+                        },
+                        {
+                            "description": "Flete y maniobras",
+                            "quantity": "1",
+                            "unitPrice": _money(freight),
+                            "taxRate": "16",
+                        },
+                    ],
+                }
             )
-            added += 1
             if month < MONTHS - 2:
-                await post_movement(
-                    session,
-                    entry_id=demo_id(f"movement:{number}:{2 * month + 1}"),
-                    account_id=account_id,
-                    kind=MovementKind.PAYMENT,
-                    amount_minor=-amount,
-                    currency=account.currency,
-                    reference=f"P-{number[-6:]}-{month + 1:03d}",
-                    description="Pago recibido, gracias",
-                    posted_at=issued + timedelta(days=14),
+                lines.append(
+                    {
+                        "type": "payment",
+                        "externalId": f"demo-pay-{invoice}",
+                        "account": number,
+                        "amount": _money(monthly_total(number, month)),
+                        "paidOn": (issued + timedelta(days=14)).isoformat(),
+                        "reference": f"P-{number[-6:]}-{month + 1:03d}",
+                        "invoices": [invoice],
+                        "description": "Pago recibido, gracias",
+                    }
                 )
-                added += 1
-    return added
+        for i, (days, status) in enumerate(
+            ((400, "DELIVERED"), (650, "SHIPPED"), (700, "PENDING"))
+        ):
+            lines.append(
+                {
+                    "type": "order",
+                    "externalId": f"demo-order-{number}-{i}",
+                    "account": number,
+                    "number": f"P-{number[-6:]}-{i + 1:03d}",
+                    "customerReference": f"OC-{2000 + i}",
+                    "orderedOn": (SINCE + timedelta(days=days)).date().isoformat(),
+                    "status": status,
+                    "lines": [
+                        {
+                            "description": "Cemento gris 50 kg",
+                            "sku": "CEM-50",
+                            "quantity": str(40 + 10 * i),
+                            "unitPrice": "189.00",
+                            "taxRate": "16",
+                        }
+                    ],
+                }
+            )
+    for name, kind, cycle, amount in (
+        ("ferreteria-esperanza.mx", "DOMAIN", "YEARLY", "450.00"),
+        ("Portal de pedidos Pro", "SUBSCRIPTION", "MONTHLY", "1299.00"),
+    ):
+        lines.append(
+            {
+                "type": "service",
+                "externalId": f"demo-service-{name}",
+                "account": "MX-100200",
+                "name": name,
+                "kind": kind,
+                "billingCycle": cycle,
+                "recurringAmount": amount,
+                "nextDueOn": (SINCE + timedelta(days=30 * MONTHS)).date().isoformat(),
+            }
+        )
+    return [json.dumps(line) for line in lines]
 
 
 async def _add_legacy_and_invitations(session: AsyncSession) -> int:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from clientzone.demo import monthly_total
 from clientzone.schema import build_schema
 from tests.helpers import GraphQLClient, http_client, login
 
@@ -140,11 +141,13 @@ async def test_the_demo_logins_sign_in_and_claim_the_demo_legacy_login(
         }
         parent = accounts["MX-100200"]
         # 24 monthly invoices, the last two unpaid.
-        assert parent["balance"] == {"amount": "30485.00", "currency": "MXN"}
-        assert parent["consolidatedBalance"] == [{"amount": "39570.00", "currency": "MXN"}]
+        owed = {n: monthly_total(n, 22) + monthly_total(n, 23) for n in ("MX-100200", "MX-100201")}
+        assert parent["balance"] == {"amount": f"{owed['MX-100200'] / 100:.2f}", "currency": "MXN"}
+        consolidated = f"{(owed['MX-100200'] + owed['MX-100201']) / 100:.2f}"
+        assert parent["consolidatedBalance"] == [{"amount": consolidated, "currency": "MXN"}]
         assert parent["ledger"]["totalCount"] == 46
         assert [n["kind"] for n in parent["ledger"]["nodes"]] == ["INVOICE", "INVOICE"]
-        assert parent["ledger"]["nodes"][-1]["balance"] == {"amount": "30485.00"}
+        assert parent["ledger"]["nodes"][-1]["balance"] == {"amount": parent["balance"]["amount"]}
         pending = await ana.data(
             "{ account(id: null) { number } viewer { memberships { nodes { role account { number "
             "invitations { nodes { email status } } } } } } }"

@@ -41,6 +41,7 @@ class LedgerEntry(SQLModel, table=True):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         UniqueConstraint("account_id", "seq"),
+        UniqueConstraint("external_id"),
         Index("ix_ledger_entries_account_id_posted_at", "account_id", "posted_at"),
     )
 
@@ -54,6 +55,8 @@ class LedgerEntry(SQLModel, table=True):
     currency: str = Field(sa_type=String(3))
     amount_minor: int = Field(sa_type=BigInteger)
     balance_minor: int = Field(sa_type=BigInteger)
+    # The billing system's id of an imported movement (imports are idempotent by it).
+    external_id: str | None = Field(default=None, sa_type=String(100))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -68,6 +71,7 @@ async def post_movement(
     description: str = "",
     posted_at: datetime | None = None,
     entry_id: uuid.UUID | None = None,
+    external_id: str | None = None,
 ) -> LedgerEntry:
     """Append a movement after the account's last one (the account row is locked
     on PostgreSQL, so concurrent postings queue instead of clashing)."""
@@ -95,6 +99,7 @@ async def post_movement(
         currency=account.currency,
         amount_minor=amount_minor,
         balance_minor=balance + amount_minor,
+        external_id=external_id,
     )
     session.add(entry)
     await session.flush()

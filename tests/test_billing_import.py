@@ -1,0 +1,209 @@
+"""Importing billing data: idempotent by external id, a bad line leaves nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from clientzone.billing_import import import_billing
+from clientzone.db import Database
+from clientzone.models.invoices import Invoice, InvoiceDocument, InvoiceStatus
+from clientzone.models.ledger import LedgerEntry
+from clientzone.models.orders import Order, Service
+from tests.test_cli import run_cli
+
+XML = b'<cfdi:Comprobante Folio="A-1"/>'
+
+
+def _lines() -> list[dict[str, Any]]:
+    invoice = {
+        "type": "invoice",
+        "externalId": "inv-1",
+        "account": "MX-7000",
+        "number": "A-1",
+        "documentType": "CFDI_INGRESO",
+        "issuedOn": "2026-01-05",
+        "dueOn": "2026-02-04",
+        "lines": [
+            {"description": "Cemento", "quantity": "10", "unitPrice": "189.00", "taxRate": "16"}
+        ],
+        "documents": [
+            {
+                "kind": "XML",
+                "filename": "A-1.xml",
+                "contentType": "application/xml",
+                "contentBase64": base64.b64encode(XML).decode(),
+            }
+        ],
+    }
+    return [
+        {"type": "account", "number": "MX-7000", "name": "Obras del Norte", "currency": "MXN"},
+        invoice,
+        {
+            **invoice,
+            "externalId": "inv-2",
+            "number": "A-2",
+            "issuedOn": "2026-02-05",
+            "dueOn": "2026-03-07",
+            "documents": [],
+        },
+        {
+            "type": "payment",
+            "externalId": "pay-1",
+            "account": "MX-7000",
+            "amount": "2192.40",
+            "paidOn": "2026-01-20",
+            "reference": "SPEI-1",
+            "invoices": ["A-1"],
+        },
+        {
+            "type": "credit_note",
+            "externalId": "nc-1",
+            "account": "MX-7000",
+            "number": "NC-1",
+            "issuedOn": "2026-02-10",
+            "amount": "100.00",
+            "invoice": "A-2",
+        },
+        {
+            "type": "order",
+            "externalId": "ord-1",
+            "account": "MX-7000",
+            "number": "P-1",
+            "customerReference": "OC-9",
+            "orderedOn": "2026-01-02",
+            "status": "DELIVERED",
+            "lines": [{"description": "Cemento", "quantity": "10", "unitPrice": "189.00"}],
+        },
+        {
+            "type": "service",
+            "externalId": "srv-1",
+            "account": "MX-7000",
+            "name": "Hosting",
+            "kind": "HOSTING",
+            "billingCycle": "MONTHLY",
+            "recurringAmount": "299.00",
+        },
+    ]
+
+
+BAD = [
+    "{not json",
+    json.dumps({"type": "refund"}),
+    json.dumps(
+        {
+            "type": "order",
+            "externalId": "o-x",
+            "account": "XX-1",
+            "number": "P-9",
+            "orderedOn": "2026-01-01",
+            "lines": [{"description": "a", "quantity": "1", "unitPrice": "1"}],
+        }
+    ),
+    json.dumps(
+        {
+            "type": "service",
+            "externalId": "s-x",
+            "account": "MX-7000",
+            "name": "X",
+            "kind": "HOSTING",
+            "recurringAmount": "1.001",
+        }
+    ),
+    # A good invoice whose document is broken: nothing of it may stay.
+    json.dumps(
+        {
+            "type": "invoice",
+            "externalId": "inv-bad",
+            "account": "MX-7000",
+            "number": "A-9",
+            "documentType": "CFDI_INGRESO",
+            "issuedOn": "2026-03-01",
+            "dueOn": "2026-03-31",
+            "lines": [{"description": "x", "quantity": "1", "unitPrice": "10.00"}],
+            "documents": [
+                {"kind": "XML", "filename": "a.xml", "contentType": "x", "contentBase64": "%%%"}
+            ],
+        }
+    ),
+    # Same number as A-1 under another external id.
+    json.dumps(
+        {
+            "type": "invoice",
+            "externalId": "inv-dup",
+            "account": "MX-7000",
+            "number": "A-1",
+            "documentType": "CFDI_INGRESO",
+            "issuedOn": "2026-03-01",
+            "dueOn": "2026-03-31",
+            "lines": [{"description": "x", "quantity": "1", "unitPrice": "10.00"}],
+        }
+    ),
+]
+
+
+async def _count(database: Database, model: Any) -> int:
+    async with database.session() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_a_file_imports_once_and_bad_lines_leave_nothing(database: Database) -> None:
+    lines = [json.dumps(line) for line in _lines()] + BAD
+    report = await import_billing(database, lines)
+    assert report.imported == {
+        "account": 1,
+        "invoice": 2,
+        "payment": 1,
+        "credit_note": 1,
+        "order": 1,
+        "service": 1,
+    }
+    assert report.errors == [
+        (8, "not valid JSON (Expecting property name enclosed in double quotes)"),
+        (9, "type must be account, invoice, payment, credit_note, order or service"),
+        (10, "unknown account XX-1"),
+        (11, "recurringAmount has more decimals than MXN allows"),
+        (12, "a document needs kind (PDF/XML), filename, contentType and contentBase64"),
+        (13, "conflicts with existing data (duplicate number)"),
+    ]
+    async with database.session() as session:
+        invoices = {i.number: i for i in (await session.execute(select(Invoice))).scalars()}
+        ledger = list(
+            (await session.execute(select(LedgerEntry).order_by(LedgerEntry.seq))).scalars()
+        )
+    assert set(invoices) == {"A-1", "A-2"}  # A-9 left nothing behind
+    assert invoices["A-1"].status is InvoiceStatus.PAID
+    assert invoices["A-2"].paid_minor == 10_000
+    assert [(e.kind.value, e.amount_minor, e.balance_minor) for e in ledger] == [
+        ("INVOICE", 219_240, 219_240),
+        ("INVOICE", 219_240, 438_480),
+        ("PAYMENT", -219_240, 219_240),
+        ("CREDIT_NOTE", -10_000, 209_240),
+    ]
+    assert await _count(database, InvoiceDocument) == 1
+    again = await import_billing(database, [json.dumps(line) for line in _lines()])
+    assert (again.imported, again.skipped, again.errors) == ({"account": 1}, 6, [])
+    assert await _count(database, LedgerEntry) == 4
+    assert await _count(database, Order) == 1
+    assert await _count(database, Service) == 1
+
+
+async def test_the_cli_shows_progress_errors_and_a_summary(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "billing.jsonl"
+    source.write_text("\n".join([json.dumps(line) for line in _lines()] + BAD[:2]) + "\n")
+    done = run_cli("import", str(source), database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    assert "] 9/9 lines" in done.stderr
+    assert "line 8: not valid JSON" in done.stderr
+    assert done.stdout.strip() == (
+        "imported: 1 account, 1 credit_note, 2 invoice, 1 order, 1 payment, 1 service; "
+        "0 already imported; 2 bad lines skipped"
+    )
+    missing = run_cli("import", str(tmp_path / "none.jsonl"), database_url=database_url)
+    assert missing.returncode == 2
