@@ -433,6 +433,9 @@ async def import_billing(
                     report.errors.append(
                         (number, f"conflicts with existing data ({_constraint(exc)})")
                     )
+                except (TypeError, AttributeError):
+                    # e.g. `"documents": "x"` or `"invoices": 5`: a list or object expected.
+                    report.errors.append((number, "a field has the wrong JSON type"))
                 else:
                     if applied:
                         report.imported[data["type"]] = report.imported.get(data["type"], 0) + 1

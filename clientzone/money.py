@@ -20,3 +20,11 @@ def to_minor(amount: Decimal, currency: str) -> int:
 
 def from_minor(minor_units: int, currency: str) -> Decimal:
     return Decimal(minor_units).scaleb(-minor_unit_exponent(currency))
+
+
+def scaled(value: int, exponent: int) -> Decimal:
+    """`value` × 10^-exponent without trailing zeros and never in exponent
+    notation: 50000, 3 -> 50; 1500, 3 -> 1.5; 1600, 2 -> 16."""
+    number = Decimal(value).scaleb(-exponent).normalize()
+    _, _, power = number.as_tuple()
+    return number.quantize(Decimal(1)) if isinstance(power, int) and power > 0 else number

@@ -143,6 +143,20 @@ BAD = [
             "lines": [{"description": "x", "quantity": "1", "unitPrice": "10.00"}],
         }
     ),
+    # Documents must be a list of objects.
+    json.dumps(
+        {
+            "type": "invoice",
+            "externalId": "inv-shape",
+            "account": "MX-7000",
+            "number": "A-8",
+            "documentType": "CFDI_INGRESO",
+            "issuedOn": "2026-03-01",
+            "dueOn": "2026-03-31",
+            "lines": [{"description": "x", "quantity": "1", "unitPrice": "10.00"}],
+            "documents": "factura.pdf",
+        }
+    ),
 ]
 
 
@@ -169,6 +183,7 @@ async def test_a_file_imports_once_and_bad_lines_leave_nothing(database: Databas
         (11, "recurringAmount has more decimals than MXN allows"),
         (12, "a document needs kind (PDF/XML), filename, contentType and contentBase64"),
         (13, "conflicts with existing data (duplicate number)"),
+        (14, "a field has the wrong JSON type"),
     ]
     async with database.session() as session:
         invoices = {i.number: i for i in (await session.execute(select(Invoice))).scalars()}

@@ -60,6 +60,11 @@ class Invoice(SQLModel, table=True):
         Index("ix_invoices_account_id_issued_on_id", "account_id", "issued_on", "id"),
         Index("ix_invoices_account_id_due_on_id", "account_id", "due_on", "id"),
         Index("ix_invoices_account_id_total_minor_id", "account_id", "total_minor", "id"),
+        # A status filter (OVERDUE, VOID...) in issue-date order: without it a rare
+        # status walks every invoice of the account.
+        Index(
+            "ix_invoices_account_id_status_issued_on_id", "account_id", "status", "issued_on", "id"
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -289,3 +294,10 @@ async def document_with_invoice(
     )
     row = (await session.execute(statement)).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+async def invoices_by_ids(
+    session: AsyncSession, invoice_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Invoice]:
+    statement = select(Invoice).where(col(Invoice.id).in_(invoice_ids))
+    return {i.id: i for i in (await session.execute(statement)).scalars()}

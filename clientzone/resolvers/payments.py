@@ -26,6 +26,7 @@ from clientzone.auth.context import Context
 from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.errors import NotFound
+from clientzone.file_types import sniff
 from clientzone.mailers.outbox import notify_account
 from clientzone.models import payments as models
 from clientzone.models.accounts import Account
@@ -139,16 +140,8 @@ class ReportPaymentErrorCode(StrEnum):
     FILE_TYPE_NOT_ALLOWED = "FILE_TYPE_NOT_ALLOWED"
 
 
-# What a receipt may be, recognised by its first bytes (the declared type is not trusted).
-RECEIPT_TYPES = {
-    b"%PDF-": "application/pdf",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-}
-
-
-def sniff(content: bytes) -> str | None:
-    return next((kind for magic, kind in RECEIPT_TYPES.items() if content.startswith(magic)), None)
+# What a receipt may be, recognised by its content (the declared type is not trusted).
+RECEIPT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
 async def report_payment(
@@ -181,7 +174,7 @@ async def report_payment(
                 "payment.file_too_large",
                 maximum=ctx.settings.max_receipt_bytes // 1000,
             )
-        elif (content_type := sniff(receipt[1])) is None:
+        elif (content_type := sniff(receipt[1])) not in RECEIPT_TYPES:
             errors.add("receipt", code.FILE_TYPE_NOT_ALLOWED, "payment.file_type")
     if errors:
         return Outcome(errors=errors.errors)
@@ -264,7 +257,8 @@ async def apply_event(
 async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -> None:
     """Ledger credit, invoices paid oldest first (the chosen ones first), activity
     and receipt, in the caller's transaction."""
-    reference = f"PAY-{payment.id.hex[:10].upper()}"
+    # The random end of the id: payments made in the same moment differ.
+    reference = f"PAY-{payment.id.hex[-10:].upper()}"
     await post_movement(
         session,
         account_id=payment.account_id,

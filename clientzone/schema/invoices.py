@@ -10,7 +10,7 @@ import strawberry
 from clientzone.ids import encode_global_id
 from clientzone.models import invoices as models
 from clientzone.models.users import Locale
-from clientzone.money import to_minor
+from clientzone.money import scaled, to_minor
 from clientzone.resolvers import documents as document_resolvers
 from clientzone.resolvers import invoices as resolvers
 from clientzone.resolvers.invoices import today
@@ -60,9 +60,9 @@ class InvoiceLine:
     def from_row(cls, row: models.InvoiceLine, currency: str) -> InvoiceLine:
         return cls(
             description=row.description,
-            quantity=Decimal(row.quantity_milli).scaleb(-3).normalize(),
+            quantity=scaled(row.quantity_milli, 3),
             unit_price=Money.from_minor(row.unit_price_minor, currency),
-            tax_rate=Decimal(row.tax_rate_bp).scaleb(-2).normalize(),
+            tax_rate=scaled(row.tax_rate_bp, 2),
             subtotal=Money.from_minor(row.subtotal_minor, currency),
             tax=Money.from_minor(row.tax_minor, currency),
             total=Money.from_minor(row.total_minor, currency),

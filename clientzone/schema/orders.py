@@ -9,6 +9,7 @@ import strawberry
 
 from clientzone.ids import encode_global_id
 from clientzone.models import orders as models
+from clientzone.money import scaled
 from clientzone.resolvers import orders as resolvers
 from clientzone.schema.info import Info
 from clientzone.schema.node import Node
@@ -59,7 +60,7 @@ class Order(Node):
             OrderLine(
                 sku=line.sku,
                 description=line.description,
-                quantity=Decimal(line.quantity_milli).scaleb(-3).normalize(),
+                quantity=scaled(line.quantity_milli, 3),
                 unit_price=Money.from_minor(line.unit_price_minor, currency),
                 total=Money.from_minor(line.total_minor, currency),
             )

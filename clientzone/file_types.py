@@ -1,0 +1,41 @@
+"""What an uploaded file really is, from its first bytes.
+
+The content type a browser declares is whatever the file's name suggests (or
+whatever a forger wrote): uploads are recognised by content and stored and
+served with the recognised type only.
+"""
+
+from __future__ import annotations
+
+MAGIC: dict[bytes, str] = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+TEXT_SAMPLE = 64 * 1024
+
+
+def sniff(content: bytes) -> str | None:
+    """The recognised content type, or None for anything else (executables,
+    archives, office files...). Plain text must be UTF-8 without NUL bytes."""
+    for magic, kind in MAGIC.items():
+        if content.startswith(magic):
+            return kind
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    if content and _is_text(content[:TEXT_SAMPLE]):
+        return "text/plain"
+    return None
+
+
+def _is_text(sample: bytes) -> bool:
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A sample cut in the middle of a character is still text.
+        return exc.start >= len(sample) - 3
+    return True
