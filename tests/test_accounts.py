@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import delete, update
 from sqlmodel import col
 
@@ -244,13 +246,17 @@ async def test_activity_filters_by_action_and_dates(portal: Portal, database: Da
             (5, ActivityAction.MEMBER_REMOVED),
             (1, ActivityAction.CONTACT_DELETED),
         ):
+            created_at = now - timedelta(days=days)
             session.add(
                 ActivityEntry(
+                    # Ids order the history: time-ordered as of created_at
+                    # (three rows made in one millisecond would tie).
+                    id=uuid.UUID(int=(int(created_at.timestamp() * 1000) << 80) | 7 << 76),
                     account_id=portal.parent.id,
                     actor_kind=ActorKind.SYSTEM,
                     actor_label="system",
                     action=action,
-                    created_at=now - timedelta(days=days),
+                    created_at=created_at,
                 )
             )
     query = """
