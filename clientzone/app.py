@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from clientzone import __version__
 from clientzone.auth.context import Context, build_context
@@ -28,6 +29,7 @@ from clientzone.auth.rate_limits import RateLimiter, build_rate_limiter
 from clientzone.config import ConfigError, MailSender, Settings, load_settings
 from clientzone.db import Database
 from clientzone.downloads import document_endpoint
+from clientzone.events import EventBus, build_event_bus
 from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale, translate
 from clientzone.logs import configure_logging
 from clientzone.mailers.worker import MailWorker
@@ -56,6 +58,7 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         limiter: RateLimiter,
         mail_worker: MailWorker | None,
+        events: EventBus,
     ) -> None:
         super().__init__(
             build_schema(settings),
@@ -69,6 +72,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         self.limiter = limiter
         self.mail_worker = mail_worker
+        self.events = events
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -80,6 +84,7 @@ class GraphQLView(GraphQL[Context, None]):
             settings=self.settings,
             limiter=self.limiter,
             wake_mail=self.mail_worker.wake if self.mail_worker else None,
+            events=self.events,
         )
         request.scope.setdefault("state", {})[CONTEXT_KEY] = context
         if isinstance(request, WebSocket):
@@ -87,6 +92,13 @@ class GraphQLView(GraphQL[Context, None]):
             # the pool now (later reads open a fresh session when they need one).
             await context.db.close()
         return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Sign in from the connection_init payload when the handshake carried
+        no credentials; the acknowledgement has no payload."""
+        await context.authenticate_connection()
+        no_payload: UnsetType = UNSET
+        return no_payload
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -131,6 +143,10 @@ class GraphQLView(GraphQL[Context, None]):
             context = scope.get("state", {}).pop(CONTEXT_KEY, None)
             if context is not None:
                 await context.db.close()
+                if isinstance(context.request, Request):
+                    # Uploaded files are spooled to temporary files: close them
+                    # also when no resolver read them (FORBIDDEN, NOT_FOUND).
+                    await context.request.close()
 
     @staticmethod
     async def _refuse_cross_site(scope: Scope, receive: Receive, send: Send) -> None:
@@ -157,7 +173,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         MailWorker(db, settings) if settings.mail_sender is MailSender.IN_PROCESS else None
     )
     limiter = build_rate_limiter(db, settings.redis_url, settings.redis_prefix)
-    view = GraphQLView(database=db, settings=settings, limiter=limiter, mail_worker=mail_worker)
+    events = build_event_bus(settings.database_url, settings.redis_url, settings.redis_prefix)
+    view = GraphQLView(
+        database=db, settings=settings, limiter=limiter, mail_worker=mail_worker, events=events
+    )
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -184,6 +203,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 mail_worker.stop()
                 await sender
             await limiter.close()
+            await events.close()
             if owns_database:
                 await db.dispose()
 
@@ -212,10 +232,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                     "X-Request-Id",
                     "X-CSRF-Protection",
                 ],
-                expose_headers=["X-Request-Id"],
+                expose_headers=["X-Request-Id", "Retry-After"],
                 max_age=600,
             ),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                max_upload_bytes=settings.max_upload_body_bytes,
+            ),
         ],
         lifespan=lifespan,
     )
@@ -223,4 +247,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = db
     app.state.mail_worker = mail_worker
     app.state.limiter = limiter
+    app.state.events = events
     return app

@@ -338,6 +338,59 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def cmd_case(settings: Settings, args: argparse.Namespace) -> int:
+    """Support staff's answer or status change on a case (until the staff API)."""
+    from clientzone import support_desk
+    from clientzone.events import LocalEventBus, build_event_bus
+    from clientzone.models.cases import CaseStatus, parse_number
+
+    number = parse_number(args.number)
+    if number is None:
+        print(f"error: not a case number: {args.number}", file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        database = _database(settings)
+        events = build_event_bus(settings.database_url, settings.redis_url, settings.redis_prefix)
+        if isinstance(events, LocalEventBus):
+            print(
+                "note: on SQLite without REDIS_URL, open pages are not told live "
+                "(they see the change when they read the case again)",
+                file=sys.stderr,
+            )
+        try:
+            if args.case_command == "comment":
+                await support_desk.comment(
+                    database,
+                    settings,
+                    events,
+                    number=number,
+                    body=args.body,
+                    author=args.author,
+                    internal=args.internal,
+                )
+                return "internal note added" if args.internal else "comment added"
+            case = await support_desk.set_status(
+                database,
+                settings,
+                events,
+                number=number,
+                status=CaseStatus(args.status),
+                author=args.author,
+            )
+            return f"{case.display_number} is now {case.status.value}"
+        finally:
+            await events.close()
+            await database.dispose()
+
+    try:
+        print(asyncio.run(run()))
+    except support_desk.DeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clientzone", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -408,6 +461,22 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("account", help="customer number of the account to link")
     link.add_argument("--parent", help="customer number of the parent (omit to unlink)")
     link.set_defaults(handler=cmd_account_link)
+
+    from clientzone.models.cases import CaseStatus
+
+    case = commands.add_parser("case", help="answer cases as support staff")
+    case_commands = case.add_subparsers(dest="case_command", required=True)
+    comment = case_commands.add_parser("comment", help="answer a case (emails the customer)")
+    comment.add_argument("number", help="e.g. CS-000123")
+    comment.add_argument("body")
+    comment.add_argument("--internal", action="store_true", help="a note customers never see")
+    comment.add_argument("--author", default="Soporte")
+    comment.set_defaults(handler=cmd_case)
+    status = case_commands.add_parser("status", help="move a case to another status")
+    status.add_argument("number", help="e.g. CS-000123")
+    status.add_argument("status", choices=[s.value for s in CaseStatus])
+    status.add_argument("--author", default="Soporte")
+    status.set_defaults(handler=cmd_case)
     return parser
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -114,6 +115,24 @@ class Settings(BaseSettings):
     payment_webhook_secret: str | None = Field(default=None, min_length=16)
     max_receipt_bytes: int = Field(default=900_000, ge=1024)
 
+    # Case attachments: per file, per case (all files together), which types
+    # (recognised by content), and where the bytes live (the database when unset).
+    case_attachment_max_bytes: int = Field(default=10_000_000, ge=1024)
+    case_attachments_max_total_bytes: int = Field(default=25_000_000, ge=1024)
+    case_attachment_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "application/pdf",
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "text/plain",
+        ]
+    )
+    case_attachments_dir: Path | None = None
+    # Multipart (upload) requests may be this large; other bodies MAX_BODY_BYTES.
+    max_upload_body_bytes: int = Field(default=26_214_400, ge=1024)
+
     company_name: str = "clientzone"
     support_email: str = "soporte@example.com"
     support_phone: str | None = None
@@ -126,6 +145,13 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite:// or postgresql://")
         return url
+
+    @field_validator("case_attachment_types", mode="before")
+    @classmethod
+    def _split_types(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [kind.strip().lower() for kind in value.split(",") if kind.strip()]
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -170,6 +170,12 @@ class RequestDb:
         Never inside a mutation's transaction (SQLite has one writer)."""
         return self._database
 
+    async def release(self) -> None:
+        """Give the connection back between uses (long-lived subscriptions);
+        the next read opens a new session."""
+        async with self._lock:
+            await self.close()
+
     async def close(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None

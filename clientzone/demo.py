@@ -22,6 +22,7 @@ from clientzone.auth.passwords import hash_password
 from clientzone.billing_import import import_billing
 from clientzone.config import Settings
 from clientzone.db import Database
+from clientzone.demo_cases import add_demo_cases
 from clientzone.mailers.outbox import notify_account
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, Actor, ActorKind, record_activity
@@ -366,7 +367,13 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
             added += 1
     report = await import_billing(database, billing_lines())
     assert not report.errors, report.errors
-    return added + sum(report.imported.values())
+    creators = {
+        number: demo_id("user:" + email)
+        for email, number, role, _ in MEMBERSHIPS
+        if role is Role.OWNER
+    }
+    cases = await add_demo_cases(database, settings, DEMO_NAMESPACE, creators)
+    return added + sum(report.imported.values()) + cases
 
 
 # Monthly invoices and their payments (the last two months unpaid), a credit

@@ -1,9 +1,10 @@
 """`GET /documents/<token>`: the file behind a signed link.
 
 The token says what and for whom (clientzone.signed_links); the permission is
-checked again now: the person must still be active and hold INVOICES_VIEW on
-the document's account. A bad, expired or foreign link is 404, exactly like a
-missing file; a person who has lost the permission gets 403.
+checked again now: the person must still be active and hold INVOICES_VIEW
+(invoices, statements) or CASES_VIEW (case attachments) on the file's
+account. A bad, expired or foreign link is 404, exactly like a missing file;
+a person who has lost the permission gets 403.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from clientzone import documents, signed_links
+from clientzone import case_files, documents, signed_links
 from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.i18n import negotiate_locale
-from clientzone.models import invoices, ledger, users
+from clientzone.models import cases, invoices, ledger, users
 from clientzone.models.accounts import Account
 from clientzone.models.memberships import Permission, grants_for_accounts
 from clientzone.models.users import Locale, UserStatus
@@ -49,13 +50,18 @@ def document_endpoint(
                     raise _Missing
                 locale = negotiate_locale(request.headers.get("accept-language")) or user.locale
                 account_id, produce = await _locate(session, claims, settings, locale)
+                needed = (
+                    Permission.CASES_VIEW
+                    if claims.kind == "case-attachment"
+                    else Permission.INVOICES_VIEW
+                )
                 grants = await grants_for_accounts(
                     session, user_id=user.id, account_ids=[account_id]
                 )
                 grant = grants.get(account_id)
                 if grant is None:
                     raise _Missing
-                if Permission.INVOICES_VIEW not in grant.permissions:
+                if needed not in grant.permissions:
                     return JSONResponse({"error": "forbidden"}, status_code=403)
                 content, content_type, filename = await produce()
         except (signed_links.BadLink, _Missing, ValueError):
@@ -90,6 +96,8 @@ async def _locate(
             return document.content, document.content_type, document.filename
 
         return invoice.account_id, supplied
+    if claims.kind == "case-attachment":
+        return await _case_attachment(session, claims.object_id, settings)
     if claims.kind == "invoice-pdf":
         return await _invoice_pdf(session, claims.object_id, settings, locale)
     if claims.kind in ("statement-csv", "statement-pdf"):
@@ -153,3 +161,25 @@ async def _statement(
         return content, PDF, stem + ".pdf"
 
     return account.id, produce
+
+
+async def _case_attachment(
+    session: AsyncSession, attachment_id: uuid.UUID, settings: Settings
+) -> tuple[uuid.UUID, Producer]:
+    found = await cases.attachment_with_case(session, attachment_id)
+    if found is None:
+        raise _Missing
+    attachment, case = found
+
+    async def stored() -> File:
+        content = await case_files.load(session, settings, attachment.sha256)
+        if content is None:
+            raise _Missing
+        kind = attachment.content_type
+        return (
+            content,
+            kind + ("; charset=utf-8" if kind == "text/plain" else ""),
+            attachment.filename,
+        )
+
+    return case.account_id, stored

@@ -277,6 +277,88 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Máximo {maximum} caracteres.",
         Locale.EN: "At most {maximum} characters.",
     },
+    "case.subject_too_long": {
+        Locale.ES: "El asunto admite como máximo {maximum} caracteres (tiene {length}).",
+        Locale.EN: "The subject can have at most {maximum} characters (it has {length}).",
+    },
+    "case.description_too_long": {
+        Locale.ES: "La descripción admite como máximo {maximum} caracteres (tiene {length}). "
+        "Acórtala o adjunta el texto como archivo.",
+        Locale.EN: "The description can have at most {maximum} characters (it has {length}). "
+        "Shorten it or attach the text as a file.",
+    },
+    "case.comment_too_long": {
+        Locale.ES: "El comentario admite como máximo {maximum} caracteres (tiene {length}).",
+        Locale.EN: "The comment can have at most {maximum} characters (it has {length}).",
+    },
+    "case.category_required": {
+        Locale.ES: "Elige una categoría.",
+        Locale.EN: "Choose a category.",
+    },
+    "case.subcategory_required": {
+        Locale.ES: "Elige una subcategoría.",
+        Locale.EN: "Choose a subcategory.",
+    },
+    "case.invalid_category": {
+        Locale.ES: "Esa categoría no existe.",
+        Locale.EN: "That category does not exist.",
+    },
+    "case.invalid_subcategory": {
+        Locale.ES: "Esa subcategoría no pertenece a la categoría elegida.",
+        Locale.EN: "That subcategory does not belong to the chosen category.",
+    },
+    "case.field_required": {
+        Locale.ES: "El campo «{label}» es obligatorio.",
+        Locale.EN: "The field \u201c{label}\u201d is required.",
+    },
+    "case.field_too_long": {
+        Locale.ES: "El campo «{label}» admite como máximo {maximum} caracteres.",
+        Locale.EN: "The field \u201c{label}\u201d can have at most {maximum} characters.",
+    },
+    "case.field_number": {
+        Locale.ES: "El campo «{label}» debe ser un número entre {minimum} y {maximum}.",
+        Locale.EN: "The field \u201c{label}\u201d must be a number from {minimum} to {maximum}.",
+    },
+    "case.unknown_field": {
+        Locale.ES: "Esta subcategoría no tiene el campo «{name}».",
+        Locale.EN: "This subcategory has no field \u201c{name}\u201d.",
+    },
+    "case.invoice_required": {
+        Locale.ES: "Indica la factura que reclamas.",
+        Locale.EN: "Choose the invoice this claim is about.",
+    },
+    "case.order_required": {
+        Locale.ES: "Indica el pedido.",
+        Locale.EN: "Choose the order.",
+    },
+    "case.invoice_not_found": {
+        Locale.ES: "No encontramos esa factura en esta cuenta.",
+        Locale.EN: "That invoice is not in this account.",
+    },
+    "case.order_not_found": {
+        Locale.ES: "No encontramos ese pedido en esta cuenta.",
+        Locale.EN: "That order is not in this account.",
+    },
+    "case.file_too_large": {
+        Locale.ES: "«{filename}» supera el máximo de {maximum} MB por archivo.",
+        Locale.EN: "\u201c{filename}\u201d is larger than {maximum} MB, the limit per file.",
+    },
+    "case.files_too_large": {
+        Locale.ES: "Los archivos de un caso suman como máximo {maximum} MB.",
+        Locale.EN: "A case's files can add up to at most {maximum} MB.",
+    },
+    "case.file_type": {
+        Locale.ES: "«{filename}» no es de un tipo admitido ({allowed}).",
+        Locale.EN: "\u201c{filename}\u201d is not of an accepted type ({allowed}).",
+    },
+    "case.file_empty": {
+        Locale.ES: "«{filename}» está vacío.",
+        Locale.EN: "\u201c{filename}\u201d is empty.",
+    },
+    "case.closed": {
+        Locale.ES: "El caso {number} está cerrado; abre uno nuevo si necesitas algo más.",
+        Locale.EN: "Case {number} is closed; open a new one if you need anything else.",
+    },
 }
 
 

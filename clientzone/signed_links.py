@@ -24,8 +24,9 @@ LINK_SECONDS = 600
 
 @dataclass(frozen=True)
 class LinkClaims:
-    kind: str  # "invoice-document", "invoice-pdf", "statement-csv", "statement-pdf"
-    object_id: uuid.UUID  # a document, an invoice or an account
+    # "invoice-document", "invoice-pdf", "statement-csv", "statement-pdf", "case-attachment"
+    kind: str
+    object_id: uuid.UUID  # a document, an invoice, an account or an attachment
     user_id: uuid.UUID
     expires_at: int  # Unix time
     extra: dict[str, str]  # e.g. a statement's dates

@@ -78,7 +78,7 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await db.dispose()
 
 
-SEEDED_TABLES = {"document_types"}
+SEEDED_TABLES = {"document_types", "case_categories", "case_subcategories"}
 
 
 @pytest.fixture(autouse=True)
@@ -118,6 +118,7 @@ async def app(settings: Settings, database: Database):  # type: ignore[no-untype
     application = create_app(settings, database)
     yield application
     await application.state.limiter.close()
+    await application.state.events.close()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -32,39 +33,44 @@ def server_log(tmp_path: Path) -> Path:
     return tmp_path / "server.log"
 
 
+@contextmanager
+def start_server(extra_env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`clientzone serve` on a free port; yields its base URL."""
+    port = _free_port()
+    env = {**os.environ, "LOG_FORMAT": "json", **extra_env}
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clientzone", "serve", "--port", str(port)],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail(f"server did not start: {log_path.read_text()[-2000:]}")
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
 @pytest.fixture
 def server(database_url: str, smtp_server: SmtpServer, server_log: Path) -> Iterator[str]:
-    port = _free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
-        "LOG_FORMAT": "json",
         **smtp_env(smtp_server.port),
         "MAIL_POLL_SECONDS": "30",
     }
-    log_file = server_log.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clientzone", "serve", "--port", str(port)],
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("server did not start")
+    with start_server(env, server_log) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log_file.close()
 
 
 async def test_a_portal_query_over_a_real_server(

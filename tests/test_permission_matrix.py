@@ -25,6 +25,14 @@ from clientzone.db import Database
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, ActivityEntry, ActorKind
 from clientzone.models.base import utcnow
+from clientzone.models.cases import (
+    AuthorKind,
+    CaseAttachment,
+    CaseComment,
+    CaseSubcategory,
+    next_case_number,
+)
+from clientzone.models.cases import Case as SupportCase
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import INVITATION_LIFETIME, Invitation
 from clientzone.models.invoices import Invoice
@@ -210,6 +218,43 @@ class World:
         )
         return await self._add(row)
 
+    async def case(self) -> SupportCase:
+        async with self.database.transaction() as session:
+            subcategory = (
+                await session.execute(
+                    select(CaseSubcategory).where(CaseSubcategory.code == "DATABASE_UPDATE")
+                )
+            ).scalar_one()
+            row = SupportCase(
+                account_id=self.account.id,
+                number=await next_case_number(session),
+                category_id=subcategory.category_id,
+                subcategory_id=subcategory.id,
+                subject="Cambio de datos",
+                description="Nuevo domicilio",
+            )
+            session.add(row)
+        return row
+
+    async def case_comment(self) -> CaseComment:
+        row = CaseComment(
+            case_id=(await self.case()).id,
+            author_kind=AuthorKind.STAFF,
+            author_name="Soporte",
+            body="Lo revisamos",
+        )
+        return await self._add(row)
+
+    async def case_attachment(self) -> CaseAttachment:
+        row = CaseAttachment(
+            case_id=(await self.case()).id,
+            filename="nota.txt",
+            content_type="text/plain",
+            size=4,
+            sha256="0" * 64,
+        )
+        return await self._add(row)
+
     async def _add(self, row: Any) -> Any:
         async with self.database.session() as session, session.begin():
             session.add(row)
@@ -256,6 +301,15 @@ async def world(app: Any, database: Database, settings: Any) -> AsyncIterator[Wo
 class Case:
     document: str
     variables: Callable[[World], Awaitable[dict[str, Any]]]
+    # Sent as a multipart request with a small PDF at `variables.input.file`.
+    upload: bool = False
+
+    async def run(self, client: GraphQLClient, world: World) -> dict[str, Any]:
+        variables = await self.variables(world)
+        if not self.upload:
+            return await client.execute(self.document, variables)
+        pdf = ("nota.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")
+        return await client.upload(self.document, variables, {"variables.input.file": pdf})
 
 
 def _account_list(field: str) -> Case:
@@ -299,6 +353,26 @@ async def _member(world: World, **extra: Any) -> dict[str, Any]:
     return {"memberId": gid("Member", world.target.id), **extra}
 
 
+async def _new_case(world: World) -> dict[str, Any]:
+    async with world.database.session() as session:
+        subcategory = (
+            await session.execute(
+                select(CaseSubcategory).where(CaseSubcategory.code == "DATABASE_UPDATE")
+            )
+        ).scalar_one()
+    return await _on_account(
+        world,
+        categoryId=gid("CaseCategory", subcategory.category_id),
+        subcategoryId=gid("CaseSubcategory", subcategory.id),
+        subject="Cambio de datos",
+        description="Nuevo domicilio",
+    )
+
+
+async def _case(world: World, **extra: Any) -> dict[str, Any]:
+    return {"caseId": gid("Case", (await world.case()).id), **extra}
+
+
 async def _target_node(world: World) -> Membership:
     return world.target
 
@@ -331,6 +405,16 @@ CASES: dict[str, Case] = {
         "query($id: ID!) { account(id: $id) { consolidatedBalance { amount } } }",
         _account_list("ledger").variables,
     ),
+    "Account.cases": _account_list("cases"),
+    "Mutation.createCase": _mutation("createCase", _new_case),
+    "Mutation.addCaseComment": _mutation("addCaseComment", lambda w: _case(w, body="Gracias")),
+    "Mutation.addCaseAttachment": Case(
+        "mutation($input: AddCaseAttachmentInput!) { addCaseAttachment(input: $input) "
+        "{ userErrors { code } } }",
+        lambda w: _wrap(_case(w, file=None)),
+        upload=True,
+    ),
+    "Mutation.closeCase": _mutation("closeCase", _case),
     "Mutation.switchAccount": _mutation("switchAccount", _on_account),
     "Mutation.startPayment": _mutation("startPayment", lambda w: _on_account(w, amount="10.00")),
     "Mutation.reportPayment": _mutation(
@@ -382,6 +466,9 @@ NODE_CASES: dict[str, Case] = {
     "Order": _node(World.order, "Order"),
     "Service": _node(World.service, "Service"),
     "Payment": _node(World.payment, "Payment"),
+    "Case": _node(World.case, "Case"),
+    "CaseComment": _node(World.case_comment, "CaseComment"),
+    "CaseAttachment": _node(World.case_attachment, "CaseAttachment"),
 }
 
 
@@ -393,11 +480,11 @@ def _codes(body: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 async def _check(world: World, case: Case, required: Permission | None) -> None:
     # A person of another account: as if nothing existed.
-    body = await world.stranger.execute(case.document, await case.variables(world))
+    body = await case.run(world.stranger, world)
     assert _codes(body) == [("NOT_FOUND", None)], body
     # Then every permission alone: only the required one (any, when None) passes.
     for permission in sorted(Permission, key=lambda p: p == required):
-        body = await world.only[permission].execute(case.document, await case.variables(world))
+        body = await case.run(world.only[permission], world)
         if required is None or permission is required:
             assert _codes(body) == [], (permission, body)
         else:

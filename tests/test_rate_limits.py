@@ -147,7 +147,9 @@ async def test_two_app_instances_share_limits_through_redis(
         await _two_instances_share_login_limits(first, second)
     finally:
         await first.state.limiter.close()
+        await first.state.events.close()
         await second.state.limiter.close()
+        await second.state.events.close()
 
 
 async def test_two_app_instances_share_limits_through_the_database(

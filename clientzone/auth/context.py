@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
@@ -31,12 +32,19 @@ from clientzone.auth.csrf import check_cookie_request
 from clientzone.auth.rate_limits import RateLimiter
 from clientzone.config import Settings
 from clientzone.db import Database, RequestDb
+from clientzone.errors import Unauthenticated
+from clientzone.events import EventBus
 from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale
 from clientzone.loaders import Loaders
 from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
 from clientzone.models.memberships import Grant
-from clientzone.models.sessions import AuthSession, active_session_by_token, touch_session
+from clientzone.models.sessions import (
+    AuthSession,
+    active_session_by_id,
+    active_session_by_token,
+    touch_session,
+)
 from clientzone.models.users import Locale, User
 
 
@@ -71,6 +79,10 @@ class Context:
     active_grant_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Accounts checked by auth.permissions.RequiresPermission, by field path.
     scoped_accounts: dict[tuple[str | int, ...], Account] = field(default_factory=dict)
+    # Live updates between server processes (clientzone.events).
+    events: EventBus | None = None
+    # A WebSocket's `connection_init` payload (browsers cannot set headers there).
+    connection_params: dict[str, Any] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -80,6 +92,39 @@ class Context:
         self.loaders = Loaders.build(self.db, self.viewer.user.id if self.viewer else None)
         if self.wake_mail is not None:
             self.wake_mail()
+
+    async def refresh_viewer(self) -> None:
+        """For long-lived subscriptions: the session must still be live, and
+        permissions are read afresh (UNAUTHENTICATED when it has ended)."""
+        if self.viewer is None:
+            raise Unauthenticated
+        async with self.db.read() as session:
+            found = await active_session_by_id(session, self.viewer.session.id)
+        if found is None:
+            raise Unauthenticated
+        self.viewer = Viewer(user=found[1], session=found[0], via_cookie=self.viewer.via_cookie)
+        self.loaders = Loaders.build(self.db, self.viewer.user.id)
+        self.active_grant_known = False
+
+    async def authenticate_connection(self) -> None:
+        """A WebSocket without a cookie or Authorization header may sign in with
+        `{"authorization": "Bearer <token>"}` in its connection_init payload."""
+        if self.viewer is not None or not self.connection_params:
+            return
+        value = self.connection_params.get("authorization") or self.connection_params.get(
+            "Authorization"
+        )
+        scheme, _, token = str(value or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return
+        async with self.db.read() as session:
+            found = await active_session_by_token(session, token.strip())
+        await self.db.release()
+        if found is not None:
+            self.viewer = Viewer(user=found[1], session=found[0])
+            self.loaders = Loaders.build(self.db, found[1].id)
+            if negotiate_locale(self.request.headers.get("accept-language")) is None:
+                self.locale = found[1].locale
 
     def set_session_cookie(self, token: str, *, max_age: int | None) -> None:
         if self.response is not None:
@@ -148,6 +193,7 @@ async def build_context(
     settings: Settings,
     limiter: RateLimiter,
     wake_mail: Callable[[], None] | None = None,
+    events: EventBus | None = None,
 ) -> Context:
     db = RequestDb(database)
     try:
@@ -172,6 +218,7 @@ async def build_context(
         limiter=limiter,
         user_agent=request.headers.get("user-agent"),
         wake_mail=wake_mail,
+        events=events,
     )
     if stale_cookie:
         context.clear_session_cookie()

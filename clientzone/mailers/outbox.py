@@ -142,14 +142,15 @@ async def notify_account(
     account: Account,
     category: EmailCategory,
     template: str,
+    also_to: Iterable[str] = (),
     **variables: Any,
 ) -> EmailMessage | None:
-    """An account notification, in the account's language, routed by category;
-    None when the account has no email and no contact for the category (there
-    is nobody to tell, which must not stop the change)."""
+    """An account notification, in the account's language, routed by category
+    (plus `also_to`, e.g. the person who opened a case); None when nobody is
+    to be told, which must not stop the change."""
     contacts = await contact_emails_for_category(session, account_id=account.id, category=category)
     recipients = normalized_recipients([account.email] if account.email else [])
-    for address in contacts:
+    for address in [*contacts, *also_to]:
         # One contact's bad address must not stop the account's mail (nor the
         # change that sends it): skip it and say so.
         try:

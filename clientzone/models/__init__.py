@@ -7,6 +7,15 @@ so no query can run unscoped. Importing this package registers every table on
 
 from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.activity import ActivityEntry
+from clientzone.models.cases import (
+    Case,
+    CaseAttachment,
+    CaseCategory,
+    CaseComment,
+    CaseFileContent,
+    CaseNumber,
+    CaseSubcategory,
+)
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import Invitation
 from clientzone.models.invoices import DocumentType, Invoice, InvoiceDocument, InvoiceLine
@@ -27,6 +36,13 @@ __all__ = [
     "AccountStatus",
     "ActivityEntry",
     "AuthSession",
+    "Case",
+    "CaseAttachment",
+    "CaseCategory",
+    "CaseComment",
+    "CaseFileContent",
+    "CaseNumber",
+    "CaseSubcategory",
     "Contact",
     "DocumentType",
     "EmailCategory",

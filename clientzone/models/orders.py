@@ -233,3 +233,10 @@ async def service_in_account(
         col(Service.account_id) == account_id, col(Service.id) == service_id
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def orders_by_ids(
+    session: AsyncSession, order_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Order]:
+    statement = select(Order).where(col(Order.id).in_(order_ids))
+    return {o.id: o for o in (await session.execute(statement)).scalars()}

@@ -85,12 +85,24 @@ async def active_session_by_token(
     session: AsyncSession, token: str
 ) -> tuple[AuthSession, User] | None:
     """The live session for a token and its active user, in one statement."""
+    return await _live_session(session, col(AuthSession.token_hash) == hash_token(token))
+
+
+async def active_session_by_id(
+    session: AsyncSession, session_id: uuid.UUID
+) -> tuple[AuthSession, User] | None:
+    """The session, if it is still live, and its active user (for long-lived
+    connections that check again on every event)."""
+    return await _live_session(session, col(AuthSession.id) == session_id)
+
+
+async def _live_session(session: AsyncSession, which: Any) -> tuple[AuthSession, User] | None:
     now = utcnow()
     statement = (
         select(AuthSession, User)
         .join(User, col(User.id) == col(AuthSession.user_id))
         .where(
-            col(AuthSession.token_hash) == hash_token(token),
+            which,
             col(AuthSession.revoked_at).is_(None),
             col(AuthSession.expires_at) > now,
             or_(col(AuthSession.idle_expires_at).is_(None), col(AuthSession.idle_expires_at) > now),

@@ -21,6 +21,7 @@ from clientzone.errors import NotFound
 from clientzone.ids import decode_global_id
 from clientzone.models import (
     activity,
+    cases,
     contacts,
     invitations,
     invoices,
@@ -95,6 +96,26 @@ NODE_KINDS: dict[str, NodeKind] = {
         Permission.INVOICES_VIEW,
         ledger.account_of_entry,
         lambda s, account_id, i: ledger.entry_in_account(s, account_id=account_id, entry_id=i),
+    ),
+    "Case": NodeKind(
+        Permission.CASES_VIEW,
+        cases.account_of_case,
+        lambda s, account_id, i: cases.case_in_account(s, account_id=account_id, case_id=i),
+    ),
+    # Internal staff notes are not found: customers never see them, by any path.
+    "CaseComment": NodeKind(
+        Permission.CASES_VIEW,
+        cases.account_of_comment,
+        lambda s, account_id, i: cases.comment_in_account(
+            s, account_id=account_id, comment_id=i, include_internal=False
+        ),
+    ),
+    "CaseAttachment": NodeKind(
+        Permission.CASES_VIEW,
+        cases.account_of_attachment,
+        lambda s, account_id, i: cases.attachment_in_account(
+            s, account_id=account_id, attachment_id=i
+        ),
     ),
     "Activity": NodeKind(
         Permission.ACTIVITY_VIEW,

@@ -20,7 +20,7 @@ from strawberry.types import ExecutionContext
 
 from clientzone.config import Settings
 from clientzone.schema.errors import ErrorShaping, log_unexpected
-from clientzone.schema.query import Mutation, Query
+from clientzone.schema.query import Mutation, Query, Subscription
 
 
 class ClientzoneSchema(strawberry.Schema):
@@ -49,4 +49,6 @@ def build_schema(settings: Settings | None = None) -> ClientzoneSchema:
         ]
         if not settings.introspection:
             extensions.append(DisableIntrospection)
-    return ClientzoneSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return ClientzoneSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )

@@ -14,6 +14,7 @@ from clientzone.models.invoices import InvoiceOrder
 from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as resolvers
 from clientzone.resolvers import activity as activity_resolvers
+from clientzone.resolvers import cases as case_resolvers
 from clientzone.resolvers import contacts as contact_resolvers
 from clientzone.resolvers import documents as document_resolvers
 from clientzone.resolvers import invitations as invitation_resolvers
@@ -25,6 +26,7 @@ from clientzone.resolvers import orders as order_resolvers
 from clientzone.resolvers import payment_options as payment_resolvers
 from clientzone.resolvers import payments as payment_list_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
+from clientzone.schema.cases import Case, CaseFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
 from clientzone.schema.enums import AccountStatus, Locale
 from clientzone.schema.info import Info
@@ -410,4 +412,28 @@ class Account(Node):
             page,
             [Payment.from_row(row) for row in page.rows],
             lambda: payment_list_resolvers.payments_count(ctx, self.row),
+        )
+
+    @strawberry.field(
+        description="Support requests and claims, newest first. Needs CASES_VIEW.",
+        extensions=account_field(Permission.CASES_VIEW),
+    )
+    async def cases(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: CaseFilterInput | None = None,
+    ) -> Connection[Case]:
+        ctx = info.context
+        case_filter = (filter or CaseFilterInput()).to_filter()
+        page = await case_resolvers.cases(
+            ctx, scoped_account(info), page_request(first, after, last, before), case_filter
+        )
+        return Connection.from_page(
+            page,
+            [Case.from_row(row) for row in page.rows],
+            lambda: case_resolvers.cases_count(ctx, self.row, case_filter),
         )

@@ -104,6 +104,13 @@ class ErrorShaping(SchemaExtension):
         if result is not None and result.errors:
             result.errors = shape_errors(result.errors, self.execution_context.context)
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each event of a subscription (an error there ends it)."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = shape_errors(errors, self.execution_context.context)
+        yield
+
 
 @strawberry.interface(description="Something in a mutation's input that the user can fix.")
 class UserError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import strawberry
@@ -12,6 +12,7 @@ from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as account_resolvers
 from clientzone.resolvers import node as node_resolvers
 from clientzone.schema import (
+    cases,
     contacts,
     email_verification,
     legacy,
@@ -48,6 +49,9 @@ NODE_TYPES: dict[str, Callable[[Any], Node]] = {
     "Order": Order.from_row,
     "Service": Service.from_row,
     "Payment": Payment.from_row,
+    "Case": cases.Case.from_row,
+    "CaseComment": cases.CaseComment.from_row,
+    "CaseAttachment": cases.CaseAttachment.from_row,
 }
 
 
@@ -68,6 +72,10 @@ class Query:
         type_name, row = await node_resolvers.node(info.context, id)
         return NODE_TYPES[type_name](row)
 
+    case_categories: list[cases.CaseCategory] = strawberry.field(
+        resolver=cases.case_categories,
+        description="What a case can be about, with each subcategory's extra fields.",
+    )
     password_strength: passwords.PasswordStrength = strawberry.field(
         resolver=passwords.password_strength,
         description="Score a password for a strength meter (send it as a variable, by POST).",
@@ -197,4 +205,33 @@ class Mutation:
         resolver=payments.report_payment,
         description="Report a bank transfer for staff to confirm (INVOICES_PAY).",
         extensions=account_mutation(Permission.INVOICES_PAY),
+    )
+    create_case: cases.CreateCasePayload = strawberry.mutation(
+        resolver=cases.create_case,
+        description="Open a support request or claim (CASES_CREATE).",
+        extensions=account_mutation(Permission.CASES_CREATE),
+    )
+    add_case_comment: cases.AddCaseCommentPayload = strawberry.mutation(
+        resolver=cases.add_case_comment,
+        description="Comment on a case (CASES_CREATE).",
+        extensions=account_mutation(Permission.CASES_CREATE, cases.case_in_input),
+    )
+    add_case_attachment: cases.AddCaseAttachmentPayload = strawberry.mutation(
+        resolver=cases.add_case_attachment,
+        description="Attach a file to a case (CASES_CREATE; multipart request).",
+        extensions=account_mutation(Permission.CASES_CREATE, cases.case_in_input),
+    )
+    close_case: cases.CloseCasePayload = strawberry.mutation(
+        resolver=cases.close_case,
+        description="Close a case: nothing more is needed (CASES_CREATE). Closing is final.",
+        extensions=account_mutation(Permission.CASES_CREATE, cases.case_in_input),
+    )
+
+
+@strawberry.type
+class Subscription:
+    case_updated: AsyncGenerator[cases.CaseUpdate, None] = strawberry.subscription(
+        resolver=cases.case_updated,
+        description="Each public change of a case, as it happens (CASES_VIEW, checked again "
+        "for every update). Over graphql-transport-ws on /graphql.",
     )
