@@ -14,7 +14,6 @@ MAGIC: dict[bytes, str] = {
     b"GIF87a": "image/gif",
     b"GIF89a": "image/gif",
 }
-TEXT_SAMPLE = 64 * 1024
 
 
 def sniff(content: bytes) -> str | None:
@@ -25,7 +24,7 @@ def sniff(content: bytes) -> str | None:
             return kind
     if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
         return "image/webp"
-    if content and _is_text(content[:TEXT_SAMPLE]):
+    if content and _is_text(content):
         return "text/plain"
     return None
 
@@ -35,7 +34,6 @@ def _is_text(sample: bytes) -> bool:
         return False
     try:
         sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A sample cut in the middle of a character is still text.
-        return exc.start >= len(sample) - 3
+    except UnicodeDecodeError:
+        return False
     return True

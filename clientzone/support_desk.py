@@ -29,7 +29,8 @@ def _staff(author: str) -> Actor:
 
 
 async def _case(session: AsyncSession, number: int) -> tuple[Case, Account]:
-    case = await models.case_by_number(session, number, for_update=True)
+    found = await models.case_by_number(session, number)
+    case = await models.lock_case(session, case_id=found.id) if found else None
     account = await session.get(Account, case.account_id) if case else None
     if case is None or account is None:
         raise DeskError(f"no case {models.NUMBER_PREFIX}{number:06d}")

@@ -25,6 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from clientzone.db import Database
+from clientzone.models.accounts import Account
 from clientzone.models.memberships import Membership, Permission, Role
 from tests.helpers import gid, issue_token, make_account, make_membership, make_user
 from tests.test_end_to_end import start_server
@@ -137,7 +138,7 @@ async def _subscribe(
 ) -> ClientConnection:
     """A graphql-transport-ws subscription, signed in by header or by the
     connection_init payload (as browsers must)."""
-    headers = {} if in_payload else {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}"} if token and not in_payload else {}
     socket = await connect(
         _ws_url(server),
         subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
@@ -277,3 +278,21 @@ async def test_unknown_ids_are_not_found(cluster: Cluster) -> None:
         assert await _ended_with(socket) == "NOT_FOUND"
     finally:
         await socket.close()
+
+
+async def test_following_a_case_needs_a_login_and_cases_view(cluster: Cluster) -> None:
+    anonymous = await _subscribe(cluster.servers[0], token="", case_id=cluster.case_id)
+    writer = await make_user(cluster.database, "escribe@example.com")
+    account_id = cluster.member.account_id
+    async with cluster.database.session() as session:
+        account = await session.get(Account, account_id)
+    assert account is not None
+    await make_membership(cluster.database, writer, account, Role.MEMBER, [Permission.CASES_CREATE])
+    token = await issue_token(cluster.database, writer)
+    forbidden = await _subscribe(cluster.servers[0], token=token, case_id=cluster.case_id)
+    try:
+        assert await _ended_with(anonymous) == "UNAUTHENTICATED"
+        assert await _ended_with(forbidden) == "FORBIDDEN"
+    finally:
+        await anonymous.close()
+        await forbidden.close()

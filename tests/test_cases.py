@@ -3,6 +3,7 @@ attachments, closing, lists and filters, notifications, internal notes."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -630,6 +631,8 @@ async def test_notifications_go_to_support_contacts_and_the_creator(
         f"Caso {case['number']} recibido: Cambio de RFC": everyone,
         f"Caso {case['number']}: nueva respuesta de soporte": everyone,
         f"Caso {case['number']}: esperando tu respuesta": everyone,
+        # The customer's answer moved it back: a status change like any other.
+        f"Caso {case['number']}: en curso": everyone,
     }
     answer = next(m for m in smtp_server.received if "respuesta de soporte" in m.message["subject"])
     assert "¿Nos envías la constancia?" in answer.text
@@ -817,3 +820,38 @@ async def test_writing_to_a_case_does_not_show_it_without_cases_view(desk: Desk)
     assert commented["addCaseComment"]["case"] is None
     closed = await client.data(CLOSE, {"input": {"caseId": case["id"]}})
     assert closed["closeCase"] == {"case": None, "userErrors": []}
+
+
+async def test_odd_input_is_a_user_error_not_a_failure(desk: Desk) -> None:
+    case = (await desk.create())["case"]
+    as_text = await desk.client.data(ATTACH, {"input": {"caseId": case["id"], "file": "hola"}})
+    assert [e["code"] for e in as_text["addCaseAttachment"]["userErrors"]] == ["FILE_EMPTY"]
+    created = await desk.client.data(CREATE, {"input": desk.new_case(attachments=["x"])})
+    assert [e["field"] for e in created["createCase"]["userErrors"]] == ["attachments.0"]
+    far = await desk.client.data(LIST, {"filter": {"createdTo": "9999-12-31"}})
+    assert far["account"]["cases"]["totalCount"] == 1
+
+
+async def test_closing_and_commenting_at_once_never_reopens_a_case(desk: Desk) -> None:
+    """The case is locked by each change (SQLite has no row locks: a write first)."""
+    for _ in range(5):
+        case = (await desk.create())["case"]
+        number = int(case["number"].removeprefix("CS-"))
+        await support_desk.set_status(
+            desk.database,
+            desk.settings,
+            None,
+            number=number,
+            status=CaseStatus.WAITING_ON_CUSTOMER,
+            author="S",
+        )
+        await asyncio.gather(
+            desk.client.data(CLOSE, {"input": {"caseId": case["id"]}}),
+            desk.client.data(COMMENT, {"input": {"caseId": case["id"], "body": "Listo"}}),
+        )
+        found = await desk.client.data(
+            "query($id: ID!) { node(id: $id) { ... on Case { status closedAt } } }",
+            {"id": case["id"]},
+        )
+        assert found["node"]["status"] == "CLOSED"
+        assert found["node"]["closedAt"]

@@ -122,6 +122,9 @@ def test_every_account_field_and_mutation_decides_its_permission() -> None:
         | PERSONAL_MUTATIONS
     )
     assert set(CASES) == declared_names
+    # Subscriptions check their permission on every event; each one has its
+    # tests over a real socket (caseUpdated: tests/test_case_updates.py).
+    assert set(schema.type_map["Subscription"].fields) == {"caseUpdated"}  # type: ignore[union-attr]
     nodes = {
         name
         for name, t in schema.type_map.items()

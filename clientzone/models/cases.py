@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -312,7 +313,7 @@ def _cases(account_id: uuid.UUID, flt: CaseFilter) -> Any:
         statement = statement.where(col(Case.status) == flt.status)
     if flt.created_from is not None:
         statement = statement.where(col(Case.created_at) >= _start_of(flt.created_from))
-    if flt.created_to is not None:
+    if flt.created_to is not None and flt.created_to < date.max:
         statement = statement.where(
             col(Case.created_at) < _start_of(flt.created_to + timedelta(days=1))
         )
@@ -356,20 +357,29 @@ async def account_of_case(session: AsyncSession, case_id: uuid.UUID) -> uuid.UUI
 
 
 async def case_in_account(
-    session: AsyncSession, *, account_id: uuid.UUID, case_id: uuid.UUID, for_update: bool = False
+    session: AsyncSession, *, account_id: uuid.UUID, case_id: uuid.UUID
 ) -> Case | None:
     statement = select(Case).where(col(Case.account_id) == account_id, col(Case.id) == case_id)
-    if for_update:
-        statement = statement.with_for_update()
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def case_by_number(
-    session: AsyncSession, number: int, *, for_update: bool = False
+async def lock_case(
+    session: AsyncSession, *, case_id: uuid.UUID, account_id: uuid.UUID | None = None
 ) -> Case | None:
+    """The case, locked for this transaction: a no-op write first, so that SQLite
+    (which has no row locks) also makes concurrent changes of it wait."""
+    touch = update(Case).where(col(Case.id) == case_id).values(updated_at=Case.updated_at)
+    if account_id is not None:
+        touch = touch.where(col(Case.account_id) == account_id)
+    await session.execute(touch)
+    statement = select(Case).where(col(Case.id) == case_id).with_for_update()
+    if account_id is not None:
+        statement = statement.where(col(Case.account_id) == account_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def case_by_number(session: AsyncSession, number: int) -> Case | None:
     statement = select(Case).where(col(Case.number) == number)
-    if for_update:
-        statement = statement.with_for_update()
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -442,7 +452,7 @@ async def account_of_comment(session: AsyncSession, comment_id: uuid.UUID) -> uu
     statement = (
         select(col(Case.account_id))
         .join(CaseComment, col(Case.id) == col(CaseComment.case_id))
-        .where(col(CaseComment.id) == comment_id)
+        .where(col(CaseComment.id) == comment_id, col(CaseComment.internal).is_(False))
     )
     return (await session.execute(statement)).scalar_one_or_none()
 

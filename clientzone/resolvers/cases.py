@@ -410,9 +410,7 @@ async def notify_status(
 async def _locked_open_case(
     session: AsyncSession, errors: FieldErrors[CaseErrorCode], account: Account, case_id: uuid.UUID
 ) -> Case | None:
-    case = await models.case_in_account(
-        session, account_id=account.id, case_id=case_id, for_update=True
-    )
+    case = await models.lock_case(session, case_id=case_id, account_id=account.id)
     if case is None:
         raise NotFound
     if case.status is CaseStatus.CLOSED:
@@ -457,6 +455,7 @@ async def add_comment(
                 target=f"{case.display_number} {case.status.value} -> IN_PROGRESS",
             )
             case.status = CaseStatus.IN_PROGRESS
+            await notify_status(ctx.settings, session, account, case)
         case.updated_at = comment.created_at
         session.add(case)
         record_activity(
@@ -491,7 +490,7 @@ async def add_attachment(
             account_id=account.id,
             actor=actor(ctx),
             action=ActivityAction.CASE_ATTACHMENT_ADDED,
-            target=f"{case.display_number} {attachment.filename}",
+            target=case.display_number,
         )
     await announce(ctx.events, case.id, CaseUpdateKind.ATTACHMENT_ADDED)
     return Outcome(value=attachment)
@@ -619,25 +618,30 @@ async def follow_case(ctx: Context, global_id: str) -> AsyncIterator[tuple[CaseU
     as they are at that moment: a viewer who lost CASES_VIEW, whose session
     ended or whose account no longer holds the case stops receiving (FORBIDDEN,
     UNAUTHENTICATED, NOT_FOUND end the subscription)."""
-    case_id = decode_id_of("Case", global_id)
-    account_id = await account_of_case(ctx, case_id) if case_id else None
-    if case_id is None or account_id is None:
-        raise NotFound
-    await require_permission(ctx, account_id, Permission.CASES_VIEW)
-    await ctx.db.release()
-    if ctx.events is None:
-        return
-    async with ctx.events.subscribe(channel(case_id)) as messages:
-        async for message in messages:
-            update = parse(message)
-            if update is None or update.internal:
-                continue
-            await ctx.refresh_viewer()
-            await require_permission(ctx, account_id, Permission.CASES_VIEW)
-            account = await ctx.loaders.account_by_id.load(account_id)
-            found = await case(ctx, account, case_id) if account else None
-            if found is None:
-                raise NotFound
-            yield update.kind, found
-            # The update has been sent: give the connection back until the next one.
-            await ctx.db.release()
+    require_viewer(ctx)
+    try:
+        case_id = decode_id_of("Case", global_id)
+        account_id = await account_of_case(ctx, case_id) if case_id else None
+        if case_id is None or account_id is None:
+            raise NotFound
+        await require_permission(ctx, account_id, Permission.CASES_VIEW)
+        await ctx.db.release()
+        if ctx.events is None:
+            return
+        async with ctx.events.subscribe(channel(case_id)) as messages:
+            async for message in messages:
+                update = parse(message)
+                if update is None or update.internal:
+                    continue
+                await ctx.refresh_viewer()
+                await require_permission(ctx, account_id, Permission.CASES_VIEW)
+                account = await ctx.loaders.account_by_id.load(account_id)
+                found = await case(ctx, account, case_id) if account else None
+                if found is None:
+                    raise NotFound
+                yield update.kind, found
+                # Sent: give the connection back until the next update.
+                await ctx.db.release()
+    finally:
+        # Also when it ends in an error: a socket may stay open for hours.
+        await ctx.db.release()

@@ -336,8 +336,11 @@ class CreateCasePayload:
 
 
 async def _read(upload: Upload, limit: int) -> UploadedFile:
-    """The upload's name and up to `limit + 1` bytes (enough to tell it is too large)."""
-    file: UploadFile = upload  # type: ignore[assignment]
+    """The upload's name and up to `limit + 1` bytes (enough to tell it is too large).
+    Anything but a file part (a string sent in JSON) reads as an empty file."""
+    if not isinstance(upload, UploadFile):
+        return UploadedFile("file", b"")
+    file: UploadFile = upload
     try:
         return UploadedFile(str(file.filename or "file"), await file.read(limit + 1))
     finally:

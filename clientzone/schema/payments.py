@@ -130,8 +130,10 @@ class ReportPaymentPayload:
 
 async def report_payment(info: Info, input: ReportPaymentInput) -> ReportPaymentPayload:
     receipt = None
-    if input.receipt is not None:
-        upload: UploadFile = input.receipt  # type: ignore[assignment]
+    if input.receipt is not None and not isinstance(input.receipt, UploadFile):
+        receipt = ("receipt", b"")  # not a file part: refused as not a PDF, PNG or JPEG
+    elif input.receipt is not None:
+        upload: UploadFile = input.receipt
         limit = info.context.settings.max_receipt_bytes
         try:
             receipt = (str(upload.filename or "receipt"), await upload.read(limit + 1))
