@@ -259,7 +259,8 @@ async def _import_invoice(session: AsyncSession, data: dict[str, Any], external_
             raise BadLine(
                 "a document needs kind (PDF/XML), filename, contentType and contentBase64"
             ) from None
-    if status is not InvoiceStatus.DRAFT:
+    # A draft was never issued and a void one is cancelled: neither is owed.
+    if status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
         await post_movement(
             session,
             account_id=account.id,
@@ -312,6 +313,8 @@ async def _import_credit(
         )
         if len(invoices) != len(set(numbers)):
             raise BadLine("an invoice named is not in that account")
+        if any(i.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID) for i in invoices):
+            raise BadLine("a draft or void invoice cannot be paid")
         for invoice in invoices:
             applied = min(amount, invoice.total_minor - invoice.paid_minor)
             invoice.paid_minor += applied

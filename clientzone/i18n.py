@@ -250,8 +250,8 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.EN: "Invoice {number} is not awaiting payment.",
     },
     "payment.not_available": {
-        Locale.ES: "El pago en línea no está disponible ahora ({reasons}).",
-        Locale.EN: "Online payment is not available now ({reasons}).",
+        Locale.ES: "El pago en línea no está disponible ahora. {reasons}",
+        Locale.EN: "Online payment is not available now. {reasons}",
     },
     "payment.above_balance": {
         Locale.ES: "El importe supera tu saldo pendiente.",

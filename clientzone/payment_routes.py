@@ -23,6 +23,7 @@ from starlette.routing import Route
 from clientzone import payment_providers
 from clientzone.config import Environment, Settings
 from clientzone.db import Database
+from clientzone.ids import encode_global_id
 from clientzone.models.payments import Payment, PaymentStatus
 from clientzone.money import from_minor
 from clientzone.payment_providers import BadWebhook, EventOutcome
@@ -79,7 +80,9 @@ def payment_routes(database: Database, settings: Settings) -> list[Route]:
             settings, body, payment_providers.signature(settings, body)
         )
         await apply_event(database, settings, "sandbox", event)
-        target = f"{settings.portal_base_url}/payments/{payment.id}?status={outcome.value}"
+        # The payment's GraphQL ID: the portal can show it with node(id:).
+        payment_gid = encode_global_id("Payment", payment.id)
+        target = f"{settings.portal_base_url}/payments/{payment_gid}?status={outcome.value}"
         return RedirectResponse(target, status_code=303)
 
     routes = [Route("/webhooks/payments/{provider}", webhook, methods=["POST"])]

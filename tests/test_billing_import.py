@@ -222,3 +222,34 @@ async def test_the_cli_shows_progress_errors_and_a_summary(
     )
     missing = run_cli("import", str(tmp_path / "none.jsonl"), database_url=database_url)
     assert missing.returncode == 2
+
+
+async def test_a_void_invoice_is_not_owed_nor_payable(database: Database) -> None:
+    account = {"type": "account", "number": "MX-7100", "name": "Obra", "currency": "MXN"}
+    void = {
+        "type": "invoice",
+        "externalId": "inv-void",
+        "account": "MX-7100",
+        "number": "V-1",
+        "documentType": "CFDI_INGRESO",
+        "issuedOn": "2026-02-01",
+        "dueOn": "2026-03-01",
+        "status": "VOID",
+        "lines": [{"description": "x", "quantity": "1", "unitPrice": "10.00"}],
+    }
+    payment = {
+        "type": "payment",
+        "externalId": "pay-void",
+        "account": "MX-7100",
+        "amount": "10.00",
+        "paidOn": "2026-02-10",
+        "reference": "SPEI-9",
+        "invoices": ["V-1"],
+    }
+    report = await import_billing(database, [json.dumps(x) for x in (account, void, payment)])
+    assert report.errors == [(3, "a draft or void invoice cannot be paid")]
+    async with database.session() as session:
+        movements = (await session.execute(select(func.count()).select_from(LedgerEntry))).scalar()
+        invoice = (await session.execute(select(Invoice))).scalar_one()
+    assert movements == 0
+    assert invoice.status is InvoiceStatus.VOID

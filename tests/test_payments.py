@@ -45,7 +45,7 @@ mutation($input: StartPaymentInput!) {
 """
 STATE = """
 { account { balance { amount } invoices(orderBy: ISSUED_ON_ASC) { nodes { number status
-  amountPaid { amount } } } payments { nodes { status kind amount { amount } } } } }
+  amountPaid { amount } } } payments { nodes { status kind amount { amount } reference } } } }
 """
 
 
@@ -129,7 +129,10 @@ async def test_paying_chosen_invoices_through_the_sandbox(
     assert "SANDBOX" in page.text
     approved = await shop.http.post(url, data={"outcome": "approved"})
     assert approved.status_code == 303
-    assert approved.headers["location"].endswith("?status=approved")
+    payment_id = started["payment"]["id"]
+    assert approved.headers["location"] == (
+        f"http://127.0.0.1:8000/payments/{payment_id}?status=approved"
+    )
     state = (await shop.client.data(STATE))["account"]
     # 116 + 232 + 348 owed; 232 paid
     assert state["balance"] == {"amount": "464.00"}
@@ -138,9 +141,14 @@ async def test_paying_chosen_invoices_through_the_sandbox(
         ("F-2", "PAID"),
         ("F-3", "OPEN"),
     ]
-    assert state["payments"]["nodes"] == [
-        {"status": "SUCCEEDED", "kind": "ONLINE", "amount": {"amount": "232.00"}}
-    ]
+    [paid] = state["payments"]["nodes"]
+    assert paid == {
+        "status": "SUCCEEDED",
+        "kind": "ONLINE",
+        "amount": {"amount": "232.00"},
+        "reference": paid["reference"],
+    }
+    assert paid["reference"].startswith("PAY-")
     await mail_worker.drain()
     # One copy per recipient: the account's email and its INVOICES contact.
     assert sorted(r for m in smtp_server.received for r in m.recipients) == [
@@ -148,7 +156,7 @@ async def test_paying_chosen_invoices_through_the_sandbox(
         "pagos@example.com",
     ]
     receipt = smtp_server.received[0]
-    assert receipt.message["Subject"].startswith("Recibo de pago PAY-")
+    assert receipt.message["Subject"].startswith(f"Recibo de pago {paid['reference']}")
     assert "F-2" in receipt.text
     # The page is gone once the payment is settled.
     assert (await shop.http.get(url)).status_code == 404
@@ -256,7 +264,8 @@ async def test_start_payment_checks_its_input_and_the_rules(shop: Shop, database
         {
             "field": None,
             "code": "NOT_AVAILABLE",
-            "message": "El pago en línea no está disponible ahora (BALANCE_NOT_BELOW_LIMIT).",
+            "message": "El pago en línea no está disponible ahora. "
+            "El saldo alcanza o supera el máximo que se puede pagar en línea.",
         }
     ]
     # ... but paying in advance (an amount, no invoices) is what that balance allows.

@@ -27,6 +27,7 @@ from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.errors import NotFound
 from clientzone.file_types import sniff
+from clientzone.i18n import translate
 from clientzone.mailers.outbox import notify_account
 from clientzone.models import payments as models
 from clientzone.models.accounts import Account
@@ -103,7 +104,10 @@ async def start_payment(
     online = not options.online_reasons
     in_advance = not options.advance_reasons and not invoice_ids
     if not (online or in_advance):
-        reasons = ", ".join(r.value for r in options.online_reasons)
+        # The reasons in words (the codes are in Account.paymentOptions).
+        reasons = " ".join(
+            translate(f"payment.{r.value.lower()}", ctx.locale) for r in options.online_reasons
+        )
         errors.add(None, code.NOT_AVAILABLE, "payment.not_available", reasons=reasons)
     elif online and not in_advance and amount_minor > options.balance_minor:
         errors.add("amount", code.AMOUNT_ABOVE_BALANCE, "payment.above_balance")
@@ -283,6 +287,7 @@ async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -
             settled.append(invoice.number)
         session.add(invoice)
     payment.status = PaymentStatus.SUCCEEDED
+    payment.reference = reference  # as on the ledger and the receipt
     payment.completed_at = utcnow()
     session.add(payment)
     record_activity(
