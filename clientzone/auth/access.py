@@ -45,6 +45,13 @@ async def require_permission(
     return account, grant
 
 
+async def holds_permission(ctx: Context, account_id: uuid.UUID, permission: Permission) -> bool:
+    """Whether the viewer holds `permission` on the account: for parts of an
+    object shown only to some (a case's invoice), not for access checks."""
+    grant = await ctx.loaders.grant_by_account.load(account_id)
+    return grant is not None and permission in grant.permissions
+
+
 async def active_grant(ctx: Context) -> Grant | None:
     """The X-Account-Id header, else the session's choice, else the first membership."""
     viewer = require_viewer(ctx)

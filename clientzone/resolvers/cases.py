@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientzone import case_files
-from clientzone.auth.access import require_permission, require_viewer
+from clientzone.auth.access import holds_permission, require_permission, require_viewer
 from clientzone.auth.context import Context
 from clientzone.case_updates import CaseUpdateKind, announce, channel, parse
 from clientzone.config import Settings
@@ -44,7 +44,7 @@ from clientzone.models.invoices import Invoice, InvoiceStatus, invoice_in_accoun
 from clientzone.models.memberships import Permission, grants_for_accounts
 from clientzone.models.orders import Order, order_in_account
 from clientzone.models.pagination import Page, PageRequest
-from clientzone.models.users import User
+from clientzone.models.users import Locale, User
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.validation import FieldErrors, Outcome
 
@@ -234,7 +234,7 @@ async def create_case(ctx: Context, account: Account, new: NewCase) -> Outcome[C
     )
     fields: dict[str, str] = {}
     if subcategory is not None:
-        fields = _extra_fields(errors, subcategory, new.fields, ctx.locale.value == "en")
+        fields = _extra_fields(errors, subcategory, new.fields, ctx.locale is Locale.EN)
         if subcategory.requires_invoice and not new.invoice_id:
             errors.add("invoiceId", code.REQUIRED, "case.invoice_required")
         if subcategory.requires_order and not new.order_id:
@@ -582,19 +582,18 @@ async def category_of(ctx: Context, case: Case) -> tuple[CaseCategory, CaseSubca
     return category, subcategory
 
 
-async def _may(ctx: Context, account_id: uuid.UUID, permission: Permission) -> bool:
-    grant = await ctx.loaders.grant_by_account.load(account_id)
-    return grant is not None and permission in grant.permissions
-
-
 async def invoice_of(ctx: Context, case: Case) -> Invoice | None:
-    if case.invoice_id is None or not await _may(ctx, case.account_id, Permission.INVOICES_VIEW):
+    if case.invoice_id is None or not await holds_permission(
+        ctx, case.account_id, Permission.INVOICES_VIEW
+    ):
         return None
     return await ctx.loaders.invoice_by_id.load(case.invoice_id)
 
 
 async def order_of(ctx: Context, case: Case) -> Order | None:
-    if case.order_id is None or not await _may(ctx, case.account_id, Permission.ORDERS_VIEW):
+    if case.order_id is None or not await holds_permission(
+        ctx, case.account_id, Permission.ORDERS_VIEW
+    ):
         return None
     return await ctx.loaders.order_by_id.load(case.order_id)
 
@@ -607,7 +606,7 @@ async def account_of_case(ctx: Context, case_id: uuid.UUID) -> uuid.UUID | None:
 async def case(ctx: Context, account: Account, case_id: uuid.UUID) -> Case | None:
     """The case for a mutation's payload: only for those who may read cases
     (CASES_CREATE alone lets someone write to a case, not read it)."""
-    if not await _may(ctx, account.id, Permission.CASES_VIEW):
+    if not await holds_permission(ctx, account.id, Permission.CASES_VIEW):
         return None
     async with ctx.db.read() as session:
         return await models.case_in_account(session, account_id=account.id, case_id=case_id)
