@@ -62,7 +62,8 @@ async def sign_up(info: Info, input: SignUpInput) -> SignUpPayload:
 @strawberry.input
 class RequestEmailVerificationInput:
     email: str | None = strawberry.field(
-        default=None, description="Needed when not signed in; ignored for the viewer."
+        default=None,
+        description="The login to send a link to; signed in, leave it out for your own email.",
     )
 
 
