@@ -186,6 +186,8 @@ async def test_a_revoked_session_stops_working_on_its_next_request(
         assert await viewer_email(laptop) == "ana@example.com"
         assert await laptop.error_codes(REVOKE, {"id": phone_session}) == ["NOT_FOUND"]
         assert await laptop.error_codes(REVOKE, {"id": "garbage"}) == ["NOT_FOUND"]
+        events = (await laptop.data(EVENTS))["viewer"]["securityEvents"]["nodes"]
+        assert [e["detail"] for e in events if e["kind"] == "SESSION_REVOKED"] == [phone_session]
 
 
 async def test_logout_everywhere_ends_every_session_and_token(app: Any, database: Database) -> None:

@@ -18,7 +18,7 @@ from clientzone.auth.context import Context, Viewer
 from clientzone.auth.passwords import hash_password, needs_rehash, verify_password
 from clientzone.auth.rate_limits import LOGIN_PER_EMAIL, LOGIN_PER_IP
 from clientzone.errors import NotFound
-from clientzone.ids import decode_id_of
+from clientzone.ids import decode_id_of, encode_global_id
 from clientzone.models import security_events, users
 from clientzone.models import sessions as session_models
 from clientzone.models.base import utcnow
@@ -136,7 +136,9 @@ async def revoke_session(ctx: Context, session_id: str) -> uuid.UUID:
     async with ctx.transaction() as session:
         if not await revoke_sessions(session, user_id=viewer.user.id, only=target):
             raise NotFound
-        security_event(ctx, session, viewer.user.id, SecurityEventKind.SESSION_REVOKED, target.hex)
+        # The ended session's ID as viewer.sessions showed it.
+        ended = encode_global_id("Session", target)
+        security_event(ctx, session, viewer.user.id, SecurityEventKind.SESSION_REVOKED, ended)
     if target == viewer.session.id:
         ctx.clear_session_cookie()
     return target
