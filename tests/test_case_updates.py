@@ -225,6 +225,11 @@ async def test_an_update_made_through_another_process_arrives(cluster: Cluster) 
         resolved = await _next(socket)
         assert resolved["payload"]["data"]["caseUpdated"]["kind"] == "STATUS_CHANGED"
         assert resolved["payload"]["data"]["caseUpdated"]["case"]["status"] == "RESOLVED"
+        # Closing is final: the last update, then the subscription completes.
+        _desk(cluster, "status", cluster.case_number, "CLOSED")
+        closed = await _next(socket)
+        assert closed["payload"]["data"]["caseUpdated"]["case"]["status"] == "CLOSED"
+        assert (await _next(socket))["type"] == "complete"
     finally:
         await socket.close()
 

@@ -639,6 +639,8 @@ async def follow_case(ctx: Context, global_id: str) -> AsyncIterator[tuple[CaseU
                 if found is None:
                     raise NotFound
                 yield update.kind, found
+                if found.status is CaseStatus.CLOSED:
+                    return  # final: nothing more will happen to it
                 # Sent: give the connection back until the next update.
                 await ctx.db.release()
     finally:
