@@ -21,7 +21,7 @@ from tests.helpers import issue_token, make_account, make_membership, make_user
 from tests.smtp_server import SmtpServer, smtp_env
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -34,9 +34,11 @@ def server_log(tmp_path: Path) -> Path:
 
 
 @contextmanager
-def start_server(extra_env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`clientzone serve` on a free port; yields its base URL."""
-    port = _free_port()
+def start_server(
+    extra_env: dict[str, str], log_path: Path, *, port: int | None = None
+) -> Iterator[str]:
+    """`clientzone serve` on `port` (else a free one); yields its base URL."""
+    port = port or free_port()
     env = {**os.environ, "LOG_FORMAT": "json", **extra_env}
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
