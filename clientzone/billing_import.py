@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from clientzone import validators
 from clientzone.db import Database
 from clientzone.models.accounts import Account, account_by_number
 from clientzone.models.invoices import (
@@ -134,12 +135,18 @@ async def _import_account(session: AsyncSession, data: dict[str, Any]) -> bool:
         if parent is None:
             raise BadLine(f"unknown parent {data['parent']}")
     existing = await account_by_number(session, number)
+    email = _text(data, "email", 254, required=False)
+    if email is not None and validators.email(email) is None:
+        raise BadLine(f"email {email!r} is not an email address")
+    country = _text(data, "country", 2, required=False)
+    if country is not None and validators.country(country) is None:
+        raise BadLine(f"country {country!r} is not an ISO 3166-1 alpha-2 code")
     values: dict[str, Any] = {
         "name": _text(data, "name"),
         "company_name": _text(data, "companyName", required=False),
-        "email": _text(data, "email", 254, required=False),
+        "email": validators.email(email) if email else None,
         "tax_id": _text(data, "taxId", 32, required=False),
-        "country": _text(data, "country", 2, required=False),
+        "country": validators.country(country) if country else None,
         "parent_id": parent.id if parent else None,
     }
     if existing is None:
@@ -147,8 +154,19 @@ async def _import_account(session: AsyncSession, data: dict[str, Any]) -> bool:
         return True
     if existing.currency != currency:
         raise BadLine(f"account {number} is in {existing.currency}, not {currency}")
-    for name, value in values.items():
-        setattr(existing, name, value)
+    # Only what the line carries: a billing system sending fewer fields must
+    # not wipe what the account already has (nor unlink it from its parent).
+    given = {
+        "name": "name",
+        "companyName": "company_name",
+        "email": "email",
+        "taxId": "tax_id",
+        "country": "country",
+        "parent": "parent_id",
+    }
+    for key, name in given.items():
+        if key in data:
+            setattr(existing, name, values[name])
     session.add(existing)
     return False
 

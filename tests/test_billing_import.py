@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from clientzone.billing_import import import_billing
 from clientzone.db import Database
+from clientzone.models.accounts import Account
 from clientzone.models.invoices import Invoice, InvoiceDocument, InvoiceStatus
 from clientzone.models.ledger import LedgerEntry
 from clientzone.models.orders import Order, Service
@@ -253,3 +254,38 @@ async def test_a_void_invoice_is_not_owed_nor_payable(database: Database) -> Non
         invoice = (await session.execute(select(Invoice))).scalar_one()
     assert movements == 0
     assert invoice.status is InvoiceStatus.VOID
+
+
+async def test_an_account_line_changes_only_what_it_carries(database: Database) -> None:
+    parent = {"type": "account", "number": "MX-7200", "name": "Matriz", "currency": "MXN"}
+    full = {
+        "type": "account",
+        "number": "MX-7201",
+        "name": "Sucursal",
+        "currency": "MXN",
+        "email": "Compras@Sucursal.example.com",
+        "taxId": "SUC150310AB1",
+        "country": "mx",
+        "parent": "MX-7200",
+    }
+    renamed = {"type": "account", "number": "MX-7201", "name": "Sucursal Norte", "currency": "MXN"}
+    bad = [
+        {**renamed, "email": "no es un email"},
+        {**renamed, "country": "XX"},
+    ]
+    lines = [json.dumps(x) for x in (parent, full, renamed, *bad)]
+    report = await import_billing(database, lines)
+    assert report.errors == [
+        (4, "email 'no es un email' is not an email address"),
+        (5, "country 'XX' is not an ISO 3166-1 alpha-2 code"),
+    ]
+    async with database.session() as session:
+        accounts = {a.number: a for a in (await session.execute(select(Account))).scalars()}
+    branch = accounts["MX-7201"]
+    assert branch.name == "Sucursal Norte"
+    assert (branch.email, branch.tax_id, branch.country) == (
+        "compras@sucursal.example.com",
+        "SUC150310AB1",
+        "MX",
+    )
+    assert branch.parent_id == accounts["MX-7200"].id
