@@ -31,11 +31,9 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("balance_minor", sa.BigInteger(), nullable=False),
-        sa.Column("external_id", sa.String(100), nullable=True),
         sa.Column("created_at", TZ, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_ledger_entries"),
         sa.UniqueConstraint("account_id", "seq", name="uq_ledger_entries_account_id_seq"),
-        sa.UniqueConstraint("external_id", name="uq_ledger_entries_external_id"),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],

@@ -79,7 +79,6 @@ def upgrade() -> None:
         ("ix_invoices_account_id_issued_on_id", ["account_id", "issued_on", "id"]),
         ("ix_invoices_account_id_due_on_id", ["account_id", "due_on", "id"]),
         ("ix_invoices_account_id_total_minor_id", ["account_id", "total_minor", "id"]),
-        ("ix_invoices_account_id_status_issued_on_id", ["account_id", "status", "issued_on", "id"]),
     ):
         op.create_index(name, "invoices", columns)
     op.create_table(
