@@ -224,6 +224,8 @@ async def _import_invoice(session: AsyncSession, data: dict[str, Any], external_
     due = _date(data, "dueOn")
     assert issued is not None
     assert due is not None
+    if due < issued:
+        raise BadLine("dueOn is before issuedOn")
     status = _enum(data, "status", InvoiceStatus, "OPEN")
     if status is InvoiceStatus.OVERDUE:
         raise BadLine("status OVERDUE is derived; import it as OPEN")

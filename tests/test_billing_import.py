@@ -289,3 +289,19 @@ async def test_an_account_line_changes_only_what_it_carries(database: Database) 
         "MX",
     )
     assert branch.parent_id == accounts["MX-7200"].id
+
+
+async def test_an_invoice_due_before_it_is_issued_is_a_bad_line(database: Database) -> None:
+    account = {"type": "account", "number": "MX-7300", "name": "Obra", "currency": "MXN"}
+    backwards = {
+        "type": "invoice",
+        "externalId": "inv-back",
+        "account": "MX-7300",
+        "number": "B-1",
+        "documentType": "CFDI_INGRESO",
+        "issuedOn": "2026-03-01",
+        "dueOn": "2026-02-28",
+        "lines": [{"description": "x", "quantity": "1", "unitPrice": "10.00"}],
+    }
+    report = await import_billing(database, [json.dumps(account), json.dumps(backwards)])
+    assert report.errors == [(2, "dueOn is before issuedOn")]
