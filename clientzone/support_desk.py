@@ -15,9 +15,8 @@ from clientzone.events import EventBus
 from clientzone.models import cases as models
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, Actor, ActorKind, record_activity
-from clientzone.models.base import utcnow
 from clientzone.models.cases import AuthorKind, Case, CaseComment, CaseStatus
-from clientzone.resolvers.cases import COMMENT_MAX, notify_case, notify_status
+from clientzone.resolvers.cases import COMMENT_MAX, move_case, notify_case
 
 
 class DeskError(Exception):
@@ -91,22 +90,9 @@ async def set_status(
     async with database.transaction() as session:
         case, account = await _case(session, number)
         previous = case.status
-        if not models.can_move(previous, status):
+        if not await move_case(settings, session, account, case, status, _staff(author)):
             raise DeskError(
                 f"{case.display_number} cannot go from {previous.value} to {status.value}"
             )
-        case.status = status
-        case.updated_at = utcnow()
-        if status is CaseStatus.CLOSED:
-            case.closed_at = case.updated_at
-        session.add(case)
-        record_activity(
-            session,
-            account_id=account.id,
-            actor=_staff(author),
-            action=ActivityAction.CASE_STATUS_CHANGED,
-            target=f"{case.display_number} {previous.value} -> {status.value}",
-        )
-        await notify_status(settings, session, account, case)
     await announce(events, case.id, CaseUpdateKind.STATUS_CHANGED)
     return case

@@ -43,6 +43,11 @@ class PageRequest:
         return self.last is not None and self.first is None
 
     @property
+    def from_start(self) -> bool:
+        """The first page forwards: what per-parent loaders serve for lists."""
+        return self.after is None and self.before is None and not self.backwards
+
+    @property
     def size(self) -> int:
         size = self.last if self.backwards else self.first
         assert size is not None

@@ -38,7 +38,7 @@ async def linked_accounts(
     A first page (no cursor) comes from a loader: listed under every account of
     a list, it still costs one statement."""
     assert ctx.viewer is not None
-    if page.after is None and page.before is None and not page.backwards:
+    if page.from_start:
         return await ctx.loaders.linked_accounts_first_page.load((parent_account.id, page.size))
     async with ctx.db.read() as session:
         return await linked_accounts_page(

@@ -26,7 +26,7 @@ from clientzone.ids import decode_id_of
 from clientzone.mailers.outbox import notify_account
 from clientzone.models import cases as models
 from clientzone.models.accounts import Account
-from clientzone.models.activity import ActivityAction, record_activity
+from clientzone.models.activity import ActivityAction, Actor, record_activity
 from clientzone.models.base import utcnow
 from clientzone.models.cases import (
     AuthorKind,
@@ -407,6 +407,35 @@ async def notify_status(
     )
 
 
+async def move_case(
+    settings: Settings,
+    session: AsyncSession,
+    account: Account,
+    case: Case,
+    status: CaseStatus,
+    by: Actor,
+) -> bool:
+    """Move a locked case along the transition table, with its activity row and
+    its notification, in the caller's transaction; False when not allowed."""
+    previous = case.status
+    if not models.can_move(previous, status):
+        return False
+    case.status = status
+    case.updated_at = utcnow()
+    if status is CaseStatus.CLOSED:
+        case.closed_at = case.updated_at
+    session.add(case)
+    record_activity(
+        session,
+        account_id=account.id,
+        actor=by,
+        action=ActivityAction.CASE_STATUS_CHANGED,
+        target=f"{case.display_number} {previous.value} -> {status.value}",
+    )
+    await notify_status(settings, session, account, case)
+    return True
+
+
 async def _locked_open_case(
     session: AsyncSession, errors: FieldErrors[CaseErrorCode], account: Account, case_id: uuid.UUID
 ) -> Case | None:
@@ -447,15 +476,9 @@ async def add_comment(
         )
         session.add(comment)
         if case.status in (CaseStatus.WAITING_ON_CUSTOMER, CaseStatus.RESOLVED):
-            record_activity(
-                session,
-                account_id=account.id,
-                actor=actor(ctx),
-                action=ActivityAction.CASE_STATUS_CHANGED,
-                target=f"{case.display_number} {case.status.value} -> IN_PROGRESS",
+            await move_case(
+                ctx.settings, session, account, case, CaseStatus.IN_PROGRESS, actor(ctx)
             )
-            case.status = CaseStatus.IN_PROGRESS
-            await notify_status(ctx.settings, session, account, case)
         case.updated_at = comment.created_at
         session.add(case)
         record_activity(
@@ -504,18 +527,8 @@ async def close_case(
         case = await _locked_open_case(session, errors, account, case_id)
         if case is None:
             return Outcome(errors=errors.errors)
-        previous = case.status
-        case.status = CaseStatus.CLOSED
-        case.closed_at = case.updated_at = utcnow()
-        session.add(case)
-        record_activity(
-            session,
-            account_id=account.id,
-            actor=actor(ctx),
-            action=ActivityAction.CASE_STATUS_CHANGED,
-            target=f"{case.display_number} {previous.value} -> {case.status.value}",
-        )
-        await notify_status(ctx.settings, session, account, case)
+        # Every open status may close: the lock above already refused CLOSED.
+        await move_case(ctx.settings, session, account, case, CaseStatus.CLOSED, actor(ctx))
     await announce(ctx.events, case.id, CaseUpdateKind.STATUS_CHANGED)
     return Outcome(value=case)
 
@@ -540,7 +553,7 @@ async def cases_count(ctx: Context, account: Account, case_filter: CaseFilter) -
 async def comments(ctx: Context, case: Case, page: PageRequest) -> Page[CaseComment]:
     """Public comments only: customers never see staff's internal notes. A first
     page comes from a loader, so a list of cases costs one statement for all."""
-    if page.after is None and page.before is None and not page.backwards:
+    if page.from_start:
         return await ctx.loaders.case_comments_first_page.load((case.id, page.size))
     async with ctx.db.read() as session:
         return await models.comments_page(
@@ -553,7 +566,7 @@ async def comments_count(ctx: Context, case: Case) -> int:
 
 
 async def attachments(ctx: Context, case: Case, page: PageRequest) -> Page[CaseAttachment]:
-    if page.after is None and page.before is None and not page.backwards:
+    if page.from_start:
         return await ctx.loaders.case_attachments_first_page.load((case.id, page.size))
     async with ctx.db.read() as session:
         return await models.attachments_page(session, case_id=case.id, page=page)
