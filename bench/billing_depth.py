@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.setup_data import prepare
 from clientzone.app import create_app
 from clientzone.config import Settings
+from clientzone.core.ids import encode_global_id
 from clientzone.db import Database
-from clientzone.ids import encode_global_id
 from clientzone.models.accounts import Account
 from clientzone.models.base import new_id, utcnow
 from clientzone.models.invoices import Invoice, InvoiceLine, InvoiceStatus

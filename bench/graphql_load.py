@@ -1,9 +1,9 @@
 """Load benchmark: a portal's first screen against a real uvicorn server.
 
     python bench/graphql_load.py [--accounts 1000] [--seconds 10] [--concurrency 16]
-                                 [--database-url postgresql://...]
+                                 [--database-url postgresql://...] [--workers 1]
 
-Loads N accounts for one owner, starts `clientzone serve` (one worker), sends
+Loads N accounts for one owner, starts `clientzone serve --workers N`, sends
 the query below from `concurrency` clients for `seconds`, and prints req/s,
 p50, p99 and the SQL statements one request costs.
 """
@@ -101,6 +101,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="serve's worker processes (default 1)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,7 +120,10 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
         server = subprocess.Popen(
-            [sys.executable, "-m", "clientzone", "serve", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "clientzone", "serve", "--port", str(port)),
+                *("--workers", str(args.workers)),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -135,6 +141,7 @@ def main() -> None:
     backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(f"backend              {backend}")
     print(f"accounts             {args.accounts}")
+    print(f"workers              {args.workers}")
     print(f"concurrency          {args.concurrency}")
     print(f"requests             {len(latencies)}")
     print(f"req/s                {len(latencies) / args.seconds:.1f}")

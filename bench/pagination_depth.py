@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.setup_data import prepare
 from clientzone.app import create_app
 from clientzone.config import Settings
+from clientzone.core.ids import encode_global_id
 from clientzone.db import Database
-from clientzone.ids import encode_global_id
 from clientzone.schema.pagination import encode_cursor
 
 QUERY = """

@@ -4,190 +4,193 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hmac
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET, UnsetType
 
 from clientzone import __version__
-from clientzone.auth.context import Context, build_context
-from clientzone.auth.csrf import CsrfRefused
-from clientzone.auth.rate_limits import RateLimiter, build_rate_limiter
-from clientzone.config import ConfigError, MailSender, Settings, load_settings
+from clientzone.auth.rate_limits import CostBudget, RateLimiter, build_rate_limiter
+from clientzone.auth.session_cache import SessionCache
+from clientzone.config import ConfigError, MailSender, Settings, is_loopback_url, load_settings
+from clientzone.core.logs import configure_logging
 from clientzone.db import Database
-from clientzone.downloads import document_endpoint
-from clientzone.events import EventBus, build_event_bus
-from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale, translate
-from clientzone.logs import configure_logging
+from clientzone.mailers.scheduler import Scheduler
 from clientzone.mailers.worker import MailWorker
-from clientzone.middleware import (
+from clientzone.models.auth_changes import listen as listen_to_auth_changes
+from clientzone.models.mail import outbox_health
+from clientzone.observability import metrics, tracing
+from clientzone.realtime.events import EventBus, build_event_bus
+from clientzone.schema import build_schema
+from clientzone.schema.engine import Engine
+from clientzone.schema.persisted_queries import PersistedDocuments
+from clientzone.web.admission import Admission
+from clientzone.web.downloads import document_endpoint
+from clientzone.web.explorer import Explorer
+from clientzone.web.graphql_http import GraphQLHttp
+from clientzone.web.graphql_services import GraphQLServices
+from clientzone.web.graphql_ws import GraphQLWebSocket
+from clientzone.web.middleware import (
     BodyLimitMiddleware,
-    BodyTooLarge,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
-from clientzone.payment_routes import payment_routes
-from clientzone.schema import build_schema
-from clientzone.schema.errors import shape_errors
+from clientzone.web.oauth import token_endpoint
+from clientzone.web.payment_routes import payment_routes
+from clientzone.web.unsubscribe import unsubscribe_endpoint
 
 logger = logging.getLogger("clientzone.app")
 
-CONTEXT_KEY = "graphql_context"
+
+async def _within(seconds: float, work: Awaitable[None], what: str) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await work
+    except TimeoutError:
+        logger.warning("shutdown: gave up waiting for %s after %.0f s", what, seconds)
 
 
-class GraphQLView(GraphQL[Context, None]):
-    """Builds our typed Context per request and closes its database session after."""
+def _session_cache(settings: Settings, events: EventBus) -> SessionCache | None:
+    """The session cache, when every server process hears of revocations: a bus
+    that crosses processes (Redis, PostgreSQL), or a single server process
+    (`serve` says how many it runs in CLIENTZONE_PROCESSES)."""
+    if settings.session_cache_seconds <= 0:
+        return None
+    single = os.environ.get("CLIENTZONE_PROCESSES", "1") == "1"
+    if not (single or settings.redis_url or not settings.is_sqlite):
+        return None
+    return SessionCache(events, ttl=settings.session_cache_seconds)
 
-    def __init__(
-        self,
-        *,
-        database: Database,
-        settings: Settings,
-        limiter: RateLimiter,
-        mail_worker: MailWorker | None,
-        events: EventBus,
-    ) -> None:
-        super().__init__(
-            build_schema(settings),
-            graphql_ide="graphiql" if settings.graphiql else None,
-            allow_queries_via_get=True,
-            allowed_origins=settings.cors_origins,
-            # Cookie-authenticated multipart needs X-CSRF-Protection (auth/csrf.py).
-            multipart_uploads_enabled=True,
-        )
+
+def _may_scrape(request: Request, settings: Settings) -> bool:
+    """With METRICS_TOKEN: its bearer only; without: loopback callers only."""
+    if settings.metrics_token:
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {settings.metrics_token}".encode())
+    host = request.client.host if request.client else ""
+    return is_loopback_url(f"http://[{host}]" if ":" in host else f"http://{host}")
+
+
+class Readiness:
+    """GET /readyz: the database (and Redis, when configured) answer within
+    READINESS_TIMEOUT seconds. Checks run one at a time and a result is reused
+    for a second, so probes can never use up the pool while a dependency is silent."""
+
+    TIMEOUT = 2.0
+    REUSE = 1.0
+
+    def __init__(self, database: Database, limiter: RateLimiter) -> None:
         self.database = database
-        self.settings = settings
         self.limiter = limiter
-        self.mail_worker = mail_worker
-        self.events = events
+        self._lock = asyncio.Lock()
+        self._last: tuple[float, list[str]] = (-1e9, [])
 
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        context = await build_context(
-            request,
-            response if isinstance(response, Response) else None,
-            database=self.database,
-            settings=self.settings,
-            limiter=self.limiter,
-            wake_mail=self.mail_worker.wake if self.mail_worker else None,
-            events=self.events,
-        )
-        request.scope.setdefault("state", {})[CONTEXT_KEY] = context
-        if isinstance(request, WebSocket):
-            # A socket lives for minutes or hours: give the connection back to
-            # the pool now (later reads open a fresh session when they need one).
-            await context.db.close()
-        return context
-
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Sign in from the connection_init payload when the handshake carried
-        no credentials; the acknowledgement has no payload."""
-        await context.authenticate_connection()
-        no_payload: UnsetType = UNSET
-        return no_payload
-
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        if result.errors:
-            context = request.scope.get("state", {}).get(CONTEXT_KEY)
-            result.errors = shape_errors(result.errors, context)
-            waits = [
-                int(error.extensions["retryAfter"])
-                for error in result.errors
-                if error.extensions and error.extensions.get("code") == "RATE_LIMITED"
-            ]
-            if waits and context is not None and context.response is not None:
-                context.response.headers["Retry-After"] = str(max(waits))
-        return await super().process_result(request, result)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        except BodyTooLarge:
-            raise
-        except CsrfRefused:
-            await self._refuse_cross_site(scope, receive, send)
-        except Exception:
-            # Failures outside GraphQL execution (building the context: the
-            # database is down) are masked like any INTERNAL error.
-            request_id = scope.get("state", {}).get("request_id", "-")
-            logger.exception("request %s failed outside GraphQL execution", request_id)
-            if scope["type"] != "http":
-                raise
-            locale = negotiate_locale(Headers(scope=scope).get("accept-language"))
-            error = {
-                "message": translate(
-                    "error.internal", locale or DEFAULT_LOCALE, request_id=request_id
-                ),
-                "extensions": {"code": "INTERNAL", "requestId": request_id},
-            }
-            await JSONResponse({"data": None, "errors": [error]}, status_code=500)(
-                scope, receive, send
-            )
-        finally:
-            context = scope.get("state", {}).pop(CONTEXT_KEY, None)
-            if context is not None:
-                await context.db.close()
-                if isinstance(context.request, Request):
-                    # Uploaded files are spooled to temporary files: close them
-                    # also when no resolver read them (FORBIDDEN, NOT_FOUND).
-                    await context.request.close()
-
-    @staticmethod
-    async def _refuse_cross_site(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await WebSocket(scope, receive, send).close(code=4403)
-            return
-        locale = negotiate_locale(Headers(scope=scope).get("accept-language"))
-        error = {
-            "message": translate("error.csrf", locale or DEFAULT_LOCALE),
-            "extensions": {"code": "FORBIDDEN", "reason": "CSRF"},
-        }
-        await JSONResponse({"data": None, "errors": [error]}, status_code=403)(scope, receive, send)
+    async def check(self) -> list[str]:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            checked_at, problems = self._last
+            if loop.time() - checked_at < self.REUSE:
+                return problems
+            problems = []
+            for name, probe in (("database", self.database.ping), ("redis", self.limiter.ping)):
+                try:
+                    async with asyncio.timeout(self.TIMEOUT):
+                        await probe()
+                except Exception as error:
+                    logger.warning("readiness: %s did not answer (%r)", name, error)
+                    problems.append(name)
+            self._last = (loop.time(), problems)
+            return problems
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    tracing_exporter: object = None,
+) -> Starlette:
     """The ASGI app. Without arguments, settings come from the environment."""
     settings = settings or load_settings()
     configure_logging(settings)
     owns_database = database is None
-    db = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+    db = database or Database.from_settings(settings)
     if settings.mail_sender is MailSender.IN_PROCESS and settings.requires_smtp:
         raise ConfigError("invalid SMTP_HOST: required in production (or set MAIL_SENDER=off)")
     mail_worker = (
         MailWorker(db, settings) if settings.mail_sender is MailSender.IN_PROCESS else None
     )
+    scheduler = Scheduler(db, settings, on_queued=mail_worker.wake) if mail_worker else None
     limiter = build_rate_limiter(db, settings.redis_url, settings.redis_prefix)
+    budget = CostBudget(settings.cost_budget_per_minute, settings.redis_url, settings.redis_prefix)
     events = build_event_bus(settings.database_url, settings.redis_url, settings.redis_prefix)
-    view = GraphQLView(
-        database=db, settings=settings, limiter=limiter, mail_worker=mail_worker, events=events
+    engine = Engine(build_schema(settings), settings)
+    sessions = _session_cache(settings, events)
+    stop_listening = (
+        listen_to_auth_changes(db.engine.sync_engine, sessions.committed) if sessions else None
     )
+    services = GraphQLServices(
+        engine=engine,
+        database=db,
+        settings=settings,
+        limiter=limiter,
+        budget=budget,
+        events=events,
+        documents=PersistedDocuments(trusted_only=settings.trusted_documents),
+        admission=Admission(
+            running=settings.concurrent_requests,
+            waiting=settings.max_queued_requests,
+            wait_seconds=settings.queue_wait_seconds,
+        ),
+        wake_mail=mail_worker.wake if mail_worker else None,
+        sessions=sessions,
+    )
+    graphql_http = GraphQLHttp(services)
+    graphql_ws = GraphQLWebSocket(services)
+    explorer = Explorer(db, settings)
 
     async def healthz(_: Request) -> Response:
+        # Production does not tell strangers which version (and so which flaws) it runs.
+        if settings.is_production:
+            return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "ok", "version": __version__})
 
+    readiness = Readiness(db, limiter)
+
     async def readyz(_: Request) -> Response:
-        try:
-            await db.ping()
-        except Exception:
-            logger.exception("readiness check failed")
-            return JSONResponse({"status": "unavailable"}, status_code=503)
+        problems = await readiness.check()
+        if problems:
+            return JSONResponse({"status": "unavailable", "failing": problems}, status_code=503)
         return JSONResponse({"status": "ok"})
+
+    async def metrics_page(request: Request) -> Response:
+        if not _may_scrape(request, settings):
+            return JSONResponse({"error": "not found"}, status_code=404)
+        outbox = None
+        try:
+            async with asyncio.timeout(2), db.session() as session:
+                outbox = metrics.OutboxCollector(*await outbox_health(session))
+        except Exception as error:
+            logger.warning("metrics: the outbox could not be read (%r)", error)
+        body, content_type = metrics.render(outbox)
+        return Response(body, media_type=content_type)
+
+    async def close_clients() -> None:
+        """Close the connections to Redis and the event bus (tests that build an
+        app without running its lifespan call this)."""
+        if stop_listening is not None:
+            stop_listening()
+        if sessions is not None:
+            await sessions.close()
+        await limiter.close()
+        await budget.close()
+        await events.close()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -196,29 +199,48 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         gc.collect()
         gc.freeze()
         sender = asyncio.create_task(mail_worker.run()) if mail_worker else None
+        scheduling = asyncio.create_task(scheduler.run()) if scheduler else None
         try:
             yield
         finally:
+            # Bounded, even while a dependency is silent: the batch in hand is
+            # finished and leases given back if the database answers in time;
+            # otherwise the leases simply lapse and another process sends.
+            grace = settings.shutdown_grace_seconds
+            if scheduler and scheduling:
+                scheduler.stop()
+                await _within(grace, scheduling, "the mail scheduler")
             if mail_worker and sender:
                 mail_worker.stop()
-                await sender
-            await limiter.close()
-            await events.close()
+                await _within(grace, sender, "the mail sender")
+            await _within(grace, close_clients(), "closing Redis and the event bus")
             if owns_database:
-                await db.dispose()
+                await _within(grace, db.dispose(), "closing the database pool")
 
     app = Starlette(
         routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", view),
+            Route("/graphql", explorer.route(graphql_http)),
+            WebSocketRoute("/graphql", graphql_ws),
+            *explorer.routes(),
             Route("/documents/{token}", document_endpoint(db, settings), methods=["GET"]),
+            Route(
+                "/unsubscribe/{token}",
+                unsubscribe_endpoint(db, settings),
+                methods=["GET", "POST"],
+            ),
             *payment_routes(db, settings),
+            Route("/oauth/token", token_endpoint(db, settings, limiter), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
         ],
         middleware=[
+            *tracing.setup(db.engine.sync_engine, tracing_exporter),
             Middleware(RequestIdMiddleware),
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(
+                SecurityHeadersMiddleware,
+                hsts_seconds=settings.hsts_seconds if settings.is_production else 0,
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
@@ -232,7 +254,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                     "X-Request-Id",
                     "X-CSRF-Protection",
                 ],
-                expose_headers=["X-Request-Id", "Retry-After"],
+                expose_headers=[
+                    "X-Request-Id",
+                    "Retry-After",
+                    "X-RateLimit-Limit",
+                    "X-RateLimit-Remaining",
+                    "X-RateLimit-Reset",
+                ],
                 max_age=600,
             ),
             Middleware(
@@ -247,5 +275,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = db
     app.state.mail_worker = mail_worker
     app.state.limiter = limiter
+    app.state.budget = budget
+    app.state.engine = engine
+    app.state.close_clients = close_clients
+    app.state.sessions = sessions
     app.state.events = events
     return app

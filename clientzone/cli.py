@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from clientzone.config import ConfigError, Settings, load_settings
+from clientzone.config import (
+    INSECURE_DEV_SECRET,
+    ConfigError,
+    Settings,
+    is_loopback_url,
+    load_settings,
+)
 from clientzone.db import Database
 
 
 def _database(settings: Settings) -> Database:
-    return Database(settings.database_url, pool_size=settings.database_pool_size)
+    return Database.from_settings(settings)
 
 
 async def _migrate(settings: Settings) -> None:
@@ -55,26 +63,62 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.mail_sender is MailSender.IN_PROCESS and settings.requires_smtp:
         raise ConfigError("invalid SMTP_HOST: required in production (or set MAIL_SENDER=off)")
 
-    if args.workers > 1 and settings.is_sqlite:
+    bind = f"[{args.host}]" if ":" in args.host else args.host
+    if settings.secret_key == INSECURE_DEV_SECRET and not is_loopback_url(f"http://{bind}"):
+        raise ConfigError(
+            "invalid SECRET_KEY: the built-in development key only serves 127.0.0.1 or localhost"
+        )
+    workers = serve_workers(args.workers)
+    if workers > 1 and settings.is_sqlite:
         print("note: several workers on SQLite serialise writes; use PostgreSQL in production")
+    # Caches that rely on hearing the other processes need to know there are any.
+    os.environ["CLIENTZONE_PROCESSES"] = str(workers)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # The workers' metrics are added up at scrape time from files here.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clientzone-metrics-")
     uvicorn.run(
         "clientzone.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        workers=None if args.reload else args.workers,
+        workers=None if args.reload else workers,
         reload=args.reload,
         proxy_headers=True,
+        # Only these proxies' X-Forwarded-For / -Proto are believed (docs/deployment.md).
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_level=settings.log_level.lower(),
         log_config=None,  # the app configures logging (text or JSON) itself
     )
     return 0
 
 
+def serve_workers(asked: int | None) -> int:
+    """Worker processes: as asked, else one per core (WEB_CONCURRENCY too)."""
+    if asked is not None:
+        return max(1, asked)
+    from_env = os.environ.get("WEB_CONCURRENCY", "")
+    if from_env.isdigit() and int(from_env) > 0:
+        return int(from_env)
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def demo_public_url(settings: Settings, host: str, port: int) -> str:
+    """PUBLIC_BASE_URL when set, else where the demo listens."""
+    if "public_base_url" in settings.model_fields_set:
+        return settings.public_base_url
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    return f"http://{shown}:{port}"
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from clientzone.demo import (
+    from clientzone.config import Environment
+    from clientzone.demo.data import (
         DEMO_LOGINS,
         DEMO_PASSWORD,
+        DEMO_STAFF_EMAIL,
+        DEMO_STAFF_TOTP_SECRET,
         LEGACY_HINT,
         issue_demo_tokens,
         load_demo_data,
@@ -90,6 +134,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await database.dispose()
 
+    # Links (emails, the sandbox checkout, allowed origins) follow the demo's
+    # own address unless PUBLIC_BASE_URL says otherwise.
+    public_url = demo_public_url(settings, args.host, args.port)
+    if public_url != settings.public_base_url:
+        os.environ["PUBLIC_BASE_URL"] = public_url
+        settings = load_settings()
+
     added, tokens = asyncio.run(prepare())
     print(f"demo data ready ({added} rows added) in {settings.database_url}")
     print(f"demo logins (password: {DEMO_PASSWORD}):")
@@ -98,9 +149,16 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         if login.email in tokens:
             print(f"  {'':<26} Authorization: Bearer {tokens[login.email]}")
     print(LEGACY_HINT)
-    print(f"GraphiQL: http://{args.host}:{args.port}/graphql")
+    if settings.environment is Environment.DEVELOPMENT:
+        print(
+            f"staff login (ADMIN, development only): {DEMO_STAFF_EMAIL}, same password; "
+            f"TOTP secret {DEMO_STAFF_TOTP_SECRET} (add it to an authenticator app, then "
+            "staffVerifySecondFactor; see docs/staff.md)"
+        )
+    print(f"explorer: {settings.public_base_url}/graphql")
     if args.no_serve:
         return 0
+    args.workers = args.workers or 1  # one process is plenty for trying it out
     return cmd_serve(settings, args)
 
 
@@ -147,12 +205,50 @@ def cmd_token_issue(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_documents_register(settings: Settings, args: argparse.Namespace) -> int:
+    from clientzone.documents_admin import DocumentError, read_documents, register
+
+    try:
+        documents = read_documents(args.files)
+    except DocumentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    async def run() -> int:
+        database = _database(settings)
+        try:
+            return await register(database, documents)
+        finally:
+            await database.dispose()
+
+    added = asyncio.run(run())
+    print(f"{len(documents)} documents registered ({added} new)")
+    return 0
+
+
+def cmd_documents_list(settings: Settings, _args: argparse.Namespace) -> int:
+    from clientzone.documents_admin import registered
+
+    async def run() -> list[tuple[str, str | None]]:
+        database = _database(settings)
+        try:
+            return await registered(database)
+        finally:
+            await database.dispose()
+
+    for sha256, names in asyncio.run(run()):
+        print(f"{sha256}  {names or '-'}")
+    return 0
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """Send the outbox: until stopped (SIGINT/SIGTERM), or until it is empty (--drain)."""
     import signal
 
-    from clientzone.logs import configure_logging
+    from clientzone.core.logs import configure_logging
+    from clientzone.mailers.scheduler import Scheduler
     from clientzone.mailers.worker import MailWorker
+    from clientzone.payments.operations import expiry_loop
 
     configure_logging(settings)
     if settings.requires_smtp:
@@ -161,13 +257,26 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> int:
         database = _database(settings)
         worker = MailWorker(database, settings)
+        scheduler = Scheduler(database, settings, on_queued=worker.wake)
+        stopping = asyncio.Event()
+
+        def stop() -> None:
+            worker.stop()
+            scheduler.stop()
+            stopping.set()
+
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, worker.stop)
+            loop.add_signal_handler(signum, stop)
         try:
             if args.drain:
+                await scheduler.run_once()
                 return await worker.drain()
-            await worker.run()
+            # Checkouts never completed expire here too (PAYMENT_EXPIRY_MINUTES).
+            expiry = asyncio.create_task(expiry_loop(database, settings, stopping))
+            await asyncio.gather(worker.run(), scheduler.run())
+            stopping.set()
+            await expiry
             return 0
         finally:
             await database.dispose()
@@ -175,6 +284,31 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     handled = asyncio.run(run())
     if args.drain:
         print(f"{handled} messages handled")
+    return 0
+
+
+def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
+    """What the scheduler did: counts by kind and outcome, then the newest jobs."""
+    from clientzone.models.jobs import job_counts, recent_jobs
+
+    async def run() -> None:
+        database = _database(settings)
+        try:
+            async with database.session() as session:
+                counts = await job_counts(session)
+                jobs = await recent_jobs(session, kind=args.kind, limit=args.limit)
+        finally:
+            await database.dispose()
+        for (kind, outcome), count in sorted(counts.items()):
+            print(f"{kind:<20} {outcome:<7} {count}")
+        if counts:
+            print()
+        for job in jobs:
+            done = job.done_at.strftime("%Y-%m-%d %H:%M:%S")
+            period = job.period or "-"
+            print(f"{done}  {job.kind:<20} {period:<14} {job.outcome.value:<7} {job.subject_id}")
+
+    asyncio.run(run())
     return 0
 
 
@@ -227,9 +361,73 @@ def cmd_mail_show(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _utc(value: str) -> datetime:
+    """An ISO 8601 date or time for --since/--until; without an offset, UTC."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {value}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def cmd_mail_retry(settings: Settings, args: argparse.Namespace) -> int:
+    """Requeue DEAD mail (by id, or every DEAD message queued in a window);
+    one-time links and codes that stopped working are skipped, with why."""
+    import uuid
+
+    from clientzone.mailers.retry import RetryOutcome, RetryResult, retry_dead_mail
+
+    if bool(args.ids) == bool(args.status):
+        print("error: give message ids, or --status dead (with --since/--until)", file=sys.stderr)
+        return 2
+    if args.ids and (args.since or args.until):
+        print("error: --since/--until go with --status dead, not with ids", file=sys.stderr)
+        return 2
+    try:
+        ids = [uuid.UUID(i) for i in args.ids] if args.ids else None
+    except ValueError as exc:
+        print(f"error: not a message id: {exc}", file=sys.stderr)
+        return 2
+
+    async def run() -> list[RetryResult]:
+        database = _database(settings)
+        try:
+            async with database.transaction() as session:
+                return await retry_dead_mail(
+                    session,
+                    message_ids=ids,
+                    since=args.since,
+                    until=args.until,
+                    dry_run=args.dry_run,
+                )
+        finally:
+            await database.dispose()
+
+    results = asyncio.run(run())
+    verb = "would requeue" if args.dry_run else "requeued"
+    for result in results:
+        row = result.message
+        what = f"{row.template} to {', '.join(row.recipients)}" if row else ""
+        if result.outcome is RetryOutcome.REQUEUED:
+            print(f"{result.message_id}  {verb}  {what}")
+        elif result.outcome is RetryOutcome.EXPIRED:
+            print(f"{result.message_id}  skipped  {what}: {result.reason}")
+        else:
+            reason = result.reason or "no such message"
+            print(f"error: {result.message_id} not requeued: {reason}", file=sys.stderr)
+    counts = {o: sum(r.outcome is o for r in results) for o in RetryOutcome}
+    print(
+        f"{counts[RetryOutcome.REQUEUED]} {verb}, {counts[RetryOutcome.EXPIRED]} skipped "
+        f"(link or code no longer valid), "
+        f"{counts[RetryOutcome.NOT_DEAD] + counts[RetryOutcome.NOT_FOUND]} not DEAD or not found"
+    )
+    failed = counts[RetryOutcome.NOT_DEAD] + counts[RetryOutcome.NOT_FOUND]
+    return 1 if failed else 0
+
+
 def cmd_legacy_import(settings: Settings, args: argparse.Namespace) -> int:
     """Import old-portal logins (JSON lines); bad lines are reported and skipped."""
-    from clientzone.legacy_import import ImportReport, import_legacy_logins
+    from clientzone.importers.legacy import ImportReport, import_legacy_logins
 
     try:
         # Bytes: a line that is not UTF-8 is then one bad line, not a crash.
@@ -272,13 +470,20 @@ def cmd_legacy_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    """Import billing data (JSON lines); each bad line is reported and leaves nothing."""
-    from clientzone.billing_import import ImportReport, import_billing
+    """Import billing data (JSON lines); each bad line is reported and leaves nothing.
+
+    Always ends with the summary. Exit status: 0 every line imported (or
+    imported before), 1 some lines were bad (the rest went in), 2 the file
+    cannot be read, 3 the database failed and the run stopped at a line.
+    """
+    from clientzone.importers.billing import ImportReport, import_billing
+    from clientzone.mailers.scheduler import Scheduler
 
     try:
-        lines = Path(args.file).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        # Bytes, split on line ends only: a line that is not UTF-8 is a bad line.
+        lines = Path(args.file).read_bytes().splitlines()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     total = len(lines)
 
@@ -294,20 +499,37 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> ImportReport:
         database = _database(settings)
         try:
-            return await import_billing(database, lines, progress=progress)
+            report = await import_billing(database, lines, progress=progress)
+            if report.imported.get("invoice"):
+                # Queued now, sent by the workers: new invoices are announced once.
+                queued = await Scheduler(database, settings).announce_issued()
+                report.announced = sum(queued.values())
+            return report
         finally:
             await database.dispose()
 
-    report = asyncio.run(run())
+    try:
+        report = asyncio.run(run())
+    except Exception as exc:  # e.g. a DATABASE_URL that names no usable database
+        report = ImportReport(stopped=(1, f"{type(exc).__name__}: {exc}"))
     print(file=sys.stderr)
     for line, reason in report.errors:
         print(f"line {line}: {reason}", file=sys.stderr)
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.imported.items()))
-    print(
+    summary = (
         f"imported: {counts or 'nothing'}; {report.skipped} already imported; "
         f"{len(report.errors)} bad lines skipped"
     )
-    return 0
+    if report.stopped is not None:
+        line, reason = report.stopped
+        print(f"stopped at line {line}: {reason}", file=sys.stderr)
+        summary += f"; stopped at line {line}: it and the lines after it were not imported"
+    print(summary)
+    if report.announced:
+        print(f"{report.announced} new invoices announced by email", file=sys.stderr)
+    if report.stopped is not None:
+        return 3
+    return 1 if report.errors else 0
 
 
 def cmd_account_link(settings: Settings, args: argparse.Namespace) -> int:
@@ -341,8 +563,8 @@ def _positive_int(value: str) -> int:
 def cmd_case(settings: Settings, args: argparse.Namespace) -> int:
     """Support staff's answer or status change on a case (until the staff API)."""
     from clientzone import support_desk
-    from clientzone.events import LocalEventBus, build_event_bus
     from clientzone.models.cases import CaseStatus, parse_number
+    from clientzone.realtime.events import LocalEventBus, build_event_bus
 
     number = parse_number(args.number)
     if number is None:
@@ -391,6 +613,55 @@ def cmd_case(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
+    """Give a login a staff role (creating it, with an emailed set-password link)."""
+    from clientzone.models.staff import StaffRole
+    from clientzone.staff_admin import StaffAdminError, add_staff
+
+    async def run() -> str:
+        database = _database(settings)
+        try:
+            added = await add_staff(database, settings, args.email, StaffRole(args.role))
+        finally:
+            await database.dispose()
+        what = "created" if added.created else "updated"
+        sent = "; a set-password link is in the outbox" if added.link_sent else ""
+        return f"staff login {added.user.email} {what} as {args.role}{sent}"
+
+    try:
+        print(asyncio.run(run()))
+    except StaffAdminError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_payments(settings: Settings, args: argparse.Namespace) -> int:
+    """Refund a payment, expire stale checkouts, or reconcile with the providers."""
+    from clientzone.payments import operations
+    from clientzone.payments.gateway import ProviderError
+
+    async def run() -> list[str]:
+        database = _database(settings)
+        try:
+            if args.payments_command == "refund":
+                return [await operations.refund(database, settings, args.payment)]
+            if args.payments_command == "expire":
+                return [f"{await operations.expire_pending(database, settings)} expired"]
+            since = datetime.combine(args.since, datetime.min.time(), UTC)
+            found = await operations.reconcile(database, settings, since, fix=args.fix)
+            return [str(d) for d in found] + [f"{len(found)} differences"]
+        finally:
+            await database.dispose()
+
+    try:
+        print("\n".join(asyncio.run(run())))
+    except (operations.PaymentError, ProviderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clientzone", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -398,7 +669,12 @@ def build_parser() -> argparse.ArgumentParser:
     def serve_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--host", default="127.0.0.1")
         command.add_argument("--port", type=int, default=8000)
-        command.add_argument("--workers", type=int, default=1)
+        command.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="worker processes (default: one per core; WEB_CONCURRENCY overrides)",
+        )
         command.add_argument("--reload", action="store_true", help="restart on code changes")
 
     serve = commands.add_parser("serve", help="serve GraphQL over HTTP")
@@ -423,9 +699,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
     export.set_defaults(handler=cmd_export_schema)
 
-    worker = commands.add_parser("worker", help="send queued email")
-    worker.add_argument("--drain", action="store_true", help="stop when nothing is due")
+    worker = commands.add_parser("worker", help="send queued and scheduled email")
+    worker.add_argument(
+        "--drain", action="store_true", help="queue what is due, send it, then stop"
+    )
     worker.set_defaults(handler=cmd_worker)
+    jobs = commands.add_parser("jobs", help="scheduled mail").add_subparsers(
+        dest="jobs_command", required=True
+    )
+    jobs_list = jobs.add_parser("list", help="what the scheduler sent, newest first")
+    jobs_list.add_argument("--kind", help="e.g. invoice_issued, invoice_overdue")
+    jobs_list.add_argument("--limit", type=int, default=50)
+    jobs_list.set_defaults(handler=cmd_jobs_list)
 
     mail = commands.add_parser("mail", help="look at the outbox")
     mail_commands = mail.add_subparsers(dest="mail_command", required=True)
@@ -436,6 +721,15 @@ def build_parser() -> argparse.ArgumentParser:
     mail_show = mail_commands.add_parser("show", help="one message in full")
     mail_show.add_argument("id")
     mail_show.set_defaults(handler=cmd_mail_show)
+    mail_retry = mail_commands.add_parser(
+        "retry", help="send DEAD messages again (expired links and codes are skipped)"
+    )
+    mail_retry.add_argument("ids", nargs="*", metavar="ID", help="messages to requeue")
+    mail_retry.add_argument("--status", choices=["dead"], help="every DEAD message (in a window)")
+    mail_retry.add_argument("--since", type=_utc, help="queued at or after (ISO 8601, UTC)")
+    mail_retry.add_argument("--until", type=_utc, help="queued before (ISO 8601, UTC)")
+    mail_retry.add_argument("--dry-run", action="store_true", help="say what would happen")
+    mail_retry.set_defaults(handler=cmd_mail_retry)
 
     token = commands.add_parser("token", help="bearer tokens for partner integrations")
     token_commands = token.add_subparsers(dest="token_command", required=True)
@@ -444,6 +738,16 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--days", type=_positive_int, default=90)
     issue.add_argument("--label", default="partner")
     issue.set_defaults(handler=cmd_token_issue)
+
+    documents = commands.add_parser("documents", help="trusted GraphQL documents")
+    documents_commands = documents.add_subparsers(dest="documents_command", required=True)
+    register = documents_commands.add_parser(
+        "register", help="register documents (.graphql files or JSON manifests)"
+    )
+    register.add_argument("files", nargs="+", type=Path)
+    register.set_defaults(handler=cmd_documents_register)
+    documents_list = documents_commands.add_parser("list", help="the registered documents")
+    documents_list.set_defaults(handler=cmd_documents_list)
 
     billing = commands.add_parser("import", help="import billing data (JSON lines)")
     billing.add_argument("file")
@@ -461,6 +765,31 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("account", help="customer number of the account to link")
     link.add_argument("--parent", help="customer number of the parent (omit to unlink)")
     link.set_defaults(handler=cmd_account_link)
+
+    from clientzone.models.staff import StaffRole
+
+    staff = commands.add_parser("staff", help="support staff logins")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    staff_add = staff_commands.add_parser(
+        "add", help="make a login staff (created if needed; emails a set-password link)"
+    )
+    staff_add.add_argument("email")
+    staff_add.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
+    staff_add.set_defaults(handler=cmd_staff_add)
+
+    payments = commands.add_parser("payments", help="online payments (staff tasks)")
+    payments_commands = payments.add_subparsers(dest="payments_command", required=True)
+    refund = payments_commands.add_parser("refund", help="refund a settled payment in full")
+    refund.add_argument("payment", help="its id, GraphQL ID or reference (PAY-...)")
+    refund.set_defaults(handler=cmd_payments)
+    expire = payments_commands.add_parser("expire", help="expire checkouts never completed")
+    expire.set_defaults(handler=cmd_payments)
+    reconcile = payments_commands.add_parser(
+        "reconcile", help="compare the providers' payments with ours"
+    )
+    reconcile.add_argument("--since", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    reconcile.add_argument("--fix", action="store_true", help="apply what the service missed")
+    reconcile.set_defaults(handler=cmd_payments)
 
     from clientzone.models.cases import CaseStatus
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from clientzone.db import RequestDb
 from clientzone.models.accounts import Account, accounts_by_ids
+from clientzone.models.base import today
 from clientzone.models.cases import (
     CaseAttachment,
     CaseCategory,
@@ -30,6 +31,7 @@ from clientzone.models.cases import (
     subcategories,
     subcategories_by_ids,
 )
+from clientzone.models.contact_access import ContactAccess, access_of_contacts
 from clientzone.models.invoices import (
     DocumentType,
     Invoice,
@@ -37,6 +39,8 @@ from clientzone.models.invoices import (
     InvoiceLine,
     document_types,
     documents_of_invoices,
+    first_invoice_pages,
+    invoices_by_account_number,
     invoices_by_ids,
     lines_of_invoices,
 )
@@ -51,7 +55,6 @@ from clientzone.models.pagination import Page
 from clientzone.models.users import User, users_by_ids
 
 K = TypeVar("K", bound=Hashable)
-EMPTY_PAGE: Page[Account] = Page([], [], has_next_page=False, has_previous_page=False)
 V = TypeVar("V")
 
 
@@ -69,118 +72,186 @@ def by_key(
     return DataLoader(load_fn=load)
 
 
-@dataclass(frozen=True)
 class Loaders:
-    account_by_id: DataLoader[uuid.UUID, Account | None]
-    user_by_id: DataLoader[uuid.UUID, User | None]
-    # The viewer's grant per account (None: the viewer cannot reach it).
-    grant_by_account: DataLoader[uuid.UUID, Grant | None]
-    # The first page of linked accounts the viewer reaches, by (account, size).
-    linked_accounts_first_page: DataLoader[tuple[uuid.UUID, int], Page[Account]]
-    # Balance after the last ledger movement, in minor units (None: no movement yet).
-    balance_by_account: DataLoader[uuid.UUID, int | None]
-    lines_by_invoice: DataLoader[uuid.UUID, list[InvoiceLine] | None]
-    document_type: DataLoader[str, DocumentType | None]
-    lines_by_order: DataLoader[uuid.UUID, list[OrderLine] | None]
-    documents_by_invoice: DataLoader[uuid.UUID, list[InvoiceDocument] | None]
-    # All active case categories / subcategories (one key: True), read once.
-    invoice_by_id: DataLoader[uuid.UUID, Invoice | None]
-    order_by_id: DataLoader[uuid.UUID, Order | None]
-    case_category_by_id: DataLoader[uuid.UUID, CaseCategory | None]
-    case_subcategory_by_id: DataLoader[uuid.UUID, CaseSubcategory | None]
-    case_categories: DataLoader[bool, list[CaseCategory]]
-    case_subcategories: DataLoader[bool, list[CaseSubcategory]]
-    # Public comments and attachments of cases: first pages by (case, size), counts.
-    case_comments_first_page: DataLoader[tuple[uuid.UUID, int], Page[CaseComment]]
-    case_comments_count: DataLoader[uuid.UUID, int | None]
-    case_attachments_first_page: DataLoader[tuple[uuid.UUID, int], Page[CaseAttachment]]
-    case_attachments_count: DataLoader[uuid.UUID, int | None]
+    """One request's loaders, each made the first time it is used: a request
+    that needs two of them does not pay for building twenty."""
+
+    def __init__(self, db: RequestDb, viewer_id: uuid.UUID | None) -> None:
+        self.db = db
+        self.viewer_id = viewer_id
 
     @classmethod
     def build(cls, db: RequestDb, viewer_id: uuid.UUID | None) -> Loaders:
+        return cls(db, viewer_id)
+
+    @cached_property
+    def account_by_id(self) -> DataLoader[uuid.UUID, Account | None]:
         async def accounts(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
             return {a.id: a for a in await accounts_by_ids(session, ids)}
 
+        return by_key(self.db, accounts)
+
+    @cached_property
+    def user_by_id(self) -> DataLoader[uuid.UUID, User | None]:
         async def users(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:
             return {u.id: u for u in await users_by_ids(session, ids)}
+
+        return by_key(self.db, users)
+
+    @cached_property
+    def grant_by_account(self) -> DataLoader[uuid.UUID, Grant | None]:
+        """The viewer's grant per account (None: the viewer cannot reach it)."""
+        viewer_id = self.viewer_id
 
         async def grants(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Grant]:
             if viewer_id is None:
                 return {}
             return await grants_for_accounts(session, user_id=viewer_id, account_ids=ids)
 
-        async def linked_first_pages(keys: list[tuple[uuid.UUID, int]]) -> list[Page[Account]]:
-            assert viewer_id is not None, "linked accounts are read for a viewer"
-            found: dict[tuple[uuid.UUID, int], Page[Account]] = {}
-            async with db.read() as session:
-                for size in sorted({size for _, size in keys}):
-                    pages = await linked_accounts_first_pages(
-                        session,
-                        account_ids=[a for a, s in keys if s == size],
-                        user_id=viewer_id,
-                        size=size,
-                    )
-                    found.update({(a, size): page for a, page in pages.items()})
-            return [found.get(key, EMPTY_PAGE) for key in keys]
+        return by_key(self.db, grants)
 
-        async def all_categories(keys: list[bool]) -> list[list[CaseCategory]]:
+    @cached_property
+    def linked_accounts_first_page(self) -> DataLoader[tuple[uuid.UUID, int], Page[Account]]:
+        """The first page of linked accounts the viewer reaches, by (account, size)."""
+        viewer_id = self.viewer_id
+
+        async def fetch(
+            session: AsyncSession, ids: list[uuid.UUID], size: int
+        ) -> dict[uuid.UUID, Page[Account]]:
+            assert viewer_id is not None, "linked accounts are read for a viewer"
+            return await linked_accounts_first_pages(
+                session, account_ids=ids, user_id=viewer_id, size=size
+            )
+
+        return first_pages(self.db, fetch)
+
+    @cached_property
+    def invoices_first_page(self) -> DataLoader[tuple[uuid.UUID, int], Page[Invoice]]:
+        """The first page of each account's invoices, newest first, by (account, size)."""
+
+        async def fetch(
+            session: AsyncSession, ids: list[uuid.UUID], size: int
+        ) -> dict[uuid.UUID, Page[Invoice]]:
+            return await first_invoice_pages(session, account_ids=ids, size=size, today=today())
+
+        return first_pages(self.db, fetch)
+
+    @cached_property
+    def balance_by_account(self) -> DataLoader[uuid.UUID, int | None]:
+        """Balance after the last ledger movement, in minor units (None: no movement yet)."""
+        return by_key(self.db, balances)
+
+    @cached_property
+    def lines_by_invoice(self) -> DataLoader[uuid.UUID, list[InvoiceLine] | None]:
+        return by_key(self.db, lines_of_invoices)
+
+    @cached_property
+    def document_type(self) -> DataLoader[str, DocumentType | None]:
+        return by_key(self.db, document_types)
+
+    @cached_property
+    def lines_by_order(self) -> DataLoader[uuid.UUID, list[OrderLine] | None]:
+        return by_key(self.db, lines_of_orders)
+
+    @cached_property
+    def documents_by_invoice(self) -> DataLoader[uuid.UUID, list[InvoiceDocument] | None]:
+        return by_key(self.db, documents_of_invoices)
+
+    @cached_property
+    def invoice_by_id(self) -> DataLoader[uuid.UUID, Invoice | None]:
+        return by_key(self.db, invoices_by_ids)
+
+    @cached_property
+    def order_by_id(self) -> DataLoader[uuid.UUID, Order | None]:
+        return by_key(self.db, orders_by_ids)
+
+    @cached_property
+    def invoice_by_account_number(self) -> DataLoader[tuple[uuid.UUID, str], Invoice | None]:
+        return by_key(self.db, invoices_by_account_number)
+
+    @cached_property
+    def contact_access(self) -> DataLoader[uuid.UUID, ContactAccess | None]:
+        return by_key(self.db, access_of_contacts)
+
+    @cached_property
+    def case_category_by_id(self) -> DataLoader[uuid.UUID, CaseCategory | None]:
+        return by_key(self.db, categories_by_ids)
+
+    @cached_property
+    def case_subcategory_by_id(self) -> DataLoader[uuid.UUID, CaseSubcategory | None]:
+        return by_key(self.db, subcategories_by_ids)
+
+    @cached_property
+    def case_categories(self) -> DataLoader[bool, list[CaseCategory]]:
+        """All active case categories (one key: True), read once."""
+        db = self.db
+
+        async def load(keys: list[bool]) -> list[list[CaseCategory]]:
             async with db.read() as session:
                 found = await categories(session)
             return [found for _ in keys]
 
-        async def all_subcategories(keys: list[bool]) -> list[list[CaseSubcategory]]:
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def case_subcategories(self) -> DataLoader[bool, list[CaseSubcategory]]:
+        db = self.db
+
+        async def load(keys: list[bool]) -> list[list[CaseSubcategory]]:
             async with db.read() as session:
                 found = await subcategories(session)
             return [found for _ in keys]
 
-        async def comment_pages(
-            keys: list[tuple[uuid.UUID, int]],
-        ) -> list[Page[CaseComment]]:
-            return await _first_pages(
-                db,
-                keys,
-                lambda session, ids, size: comments_first_pages(
-                    session, case_ids=ids, size=size, include_internal=False
-                ),
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def case_comments_first_page(self) -> DataLoader[tuple[uuid.UUID, int], Page[CaseComment]]:
+        """Public comments of cases: first pages by (case, size)."""
+
+        async def fetch(
+            session: AsyncSession, ids: list[uuid.UUID], size: int
+        ) -> dict[uuid.UUID, Page[CaseComment]]:
+            return await comments_first_pages(
+                session, case_ids=ids, size=size, include_internal=False
             )
 
-        async def attachment_pages(
-            keys: list[tuple[uuid.UUID, int]],
-        ) -> list[Page[CaseAttachment]]:
-            return await _first_pages(
-                db,
-                keys,
-                lambda session, ids, size: attachments_first_pages(
-                    session, case_ids=ids, size=size
-                ),
-            )
+        return first_pages(self.db, fetch)
 
+    @cached_property
+    def case_comments_count(self) -> DataLoader[uuid.UUID, int | None]:
         async def public_comment_counts(
             session: AsyncSession, ids: list[uuid.UUID]
         ) -> dict[uuid.UUID, int]:
             return await count_comments(session, ids, include_internal=False)
 
-        return cls(
-            account_by_id=by_key(db, accounts),
-            user_by_id=by_key(db, users),
-            grant_by_account=by_key(db, grants),
-            linked_accounts_first_page=DataLoader(load_fn=linked_first_pages),
-            balance_by_account=by_key(db, balances),
-            lines_by_invoice=by_key(db, lines_of_invoices),
-            document_type=by_key(db, document_types),
-            lines_by_order=by_key(db, lines_of_orders),
-            documents_by_invoice=by_key(db, documents_of_invoices),
-            invoice_by_id=by_key(db, invoices_by_ids),
-            order_by_id=by_key(db, orders_by_ids),
-            case_category_by_id=by_key(db, categories_by_ids),
-            case_subcategory_by_id=by_key(db, subcategories_by_ids),
-            case_categories=DataLoader(load_fn=all_categories),
-            case_subcategories=DataLoader(load_fn=all_subcategories),
-            case_comments_first_page=DataLoader(load_fn=comment_pages),
-            case_comments_count=by_key(db, public_comment_counts),
-            case_attachments_first_page=DataLoader(load_fn=attachment_pages),
-            case_attachments_count=by_key(db, count_attachments),
-        )
+        return by_key(self.db, public_comment_counts)
+
+    @cached_property
+    def case_attachments_first_page(
+        self,
+    ) -> DataLoader[tuple[uuid.UUID, int], Page[CaseAttachment]]:
+        async def fetch(
+            session: AsyncSession, ids: list[uuid.UUID], size: int
+        ) -> dict[uuid.UUID, Page[CaseAttachment]]:
+            return await attachments_first_pages(session, case_ids=ids, size=size)
+
+        return first_pages(self.db, fetch)
+
+    @cached_property
+    def case_attachments_count(self) -> DataLoader[uuid.UUID, int | None]:
+        return by_key(self.db, count_attachments)
+
+
+PageFetch = Callable[[AsyncSession, list[uuid.UUID], int], Awaitable[dict[uuid.UUID, Page[V]]]]
+
+
+def first_pages(db: RequestDb, fetch: PageFetch[V]) -> DataLoader[tuple[uuid.UUID, int], Page[V]]:
+    """A loader of first pages by (parent, size): one statement per distinct size."""
+
+    async def load(keys: list[tuple[uuid.UUID, int]]) -> list[Page[V]]:
+        return await _first_pages(db, keys, fetch)
+
+    return DataLoader(load_fn=load)
 
 
 async def _first_pages(

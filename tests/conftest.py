@@ -4,6 +4,7 @@ role-named GraphQL clients over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -117,8 +118,7 @@ def settings(database_url: str) -> Settings:
 async def app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
     application = create_app(settings, database)
     yield application
-    await application.state.limiter.close()
-    await application.state.events.close()
+    await application.state.close_clients()
 
 
 @pytest.fixture
@@ -170,10 +170,23 @@ async def portal(app: Any, database: Database) -> AsyncIterator[Portal]:
     await make_membership(database, eve, foreign)
     tokens = [await issue_token(database, user) for user in (ana, luis, eve)]
     async with http_client(app) as http:
+        clients = [GraphQLClient(http, token) for token in tokens]
+        await clients[0].data("query Start { __typename }")
+        sessions = app.state.sessions
+        # On PostgreSQL the cache serves once it hears other processes (LISTEN).
+        for _ in range(200):
+            if sessions is None or sessions.live:
+                break
+            await asyncio.sleep(0.01)
+        for client in clients:
+            # Each session is now in the app's session cache, as a signed-in
+            # user's is after their first request: statement counts pinned by
+            # the tests are those of a request that reads no session row.
+            await client.data("query Warm { __typename }")
         yield Portal(
-            owner=GraphQLClient(http, tokens[0]),
-            member=GraphQLClient(http, tokens[1]),
-            stranger=GraphQLClient(http, tokens[2]),
+            owner=clients[0],
+            member=clients[1],
+            stranger=clients[2],
             anonymous=GraphQLClient(http),
             owner_user=ana,
             member_user=luis,

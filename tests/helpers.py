@@ -16,8 +16,8 @@ from starlette.types import ASGIApp
 
 from clientzone.auth.passwords import HASHER
 from clientzone.config import Settings
+from clientzone.core.ids import encode_global_id
 from clientzone.db import Database
-from clientzone.ids import encode_global_id
 from clientzone.mailers.outbox import notify_account
 from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
@@ -307,3 +307,92 @@ async def make_invoice(
         await session.flush()
         session.add_all(rows)
     return invoice
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+async def make_staff(
+    database: Database,
+    role: Any,
+    email: str | None = None,
+    *,
+    enrolled: bool = True,
+    verified: bool = True,
+) -> tuple[User, str]:
+    """A staff login with `role` (a StaffRole) and a bearer token; `enrolled`:
+    TOTP on (secret TOTP_SECRET); `verified`: the token's session proved it."""
+    from clientzone.models.staff import StaffMember
+
+    user = await make_user(
+        database, email or f"staff{next(_counter)}@example.com", password=PASSWORD
+    )
+    async with database.session() as session, session.begin():
+        row = await session.get(User, user.id)
+        assert row is not None
+        row.is_staff = True
+        session.add(
+            StaffMember(
+                user_id=user.id,
+                role=role,
+                totp_secret=TOTP_SECRET if enrolled else None,
+                totp_confirmed_at=utcnow() if enrolled else None,
+            )
+        )
+        token, auth_session = await create_session(
+            session, user_id=user.id, kind=SessionKind.TOKEN, lifetime=timedelta(hours=8)
+        )
+        if verified:
+            auth_session.second_factor_at = utcnow()
+    user.is_staff = True
+    return user, token
+
+
+async def make_case(
+    database: Database, account: Account, subject: str = "Cambio de datos", **values: Any
+) -> Any:
+    """A NEW case (DATABASE_UPDATE) for `account`."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from clientzone.models.cases import Case, CaseSubcategory, next_case_number
+
+    async with database.transaction() as session:
+        subcategory = (
+            await session.execute(
+                select(CaseSubcategory).where(col(CaseSubcategory.code) == "DATABASE_UPDATE")
+            )
+        ).scalar_one()
+        row = Case(
+            account_id=account.id,
+            number=await next_case_number(session),
+            category_id=subcategory.category_id,
+            subcategory_id=subcategory.id,
+            subject=subject,
+            description="Nuevo domicilio",
+            **values,
+        )
+        session.add(row)
+    return row
+
+
+async def make_api_client(
+    database: Database,
+    account: Account,
+    permissions: Iterable[Permission] = (),
+    *,
+    name: str = "ERP",
+) -> str:
+    """An API client of the account; returns its key."""
+    from clientzone.models.api_clients import create_client
+
+    async with database.transaction() as session:
+        key, _row = await create_client(
+            session,
+            account_id=account.id,
+            name=name,
+            permissions=frozenset(permissions),
+            created_by=None,
+            expires_at=None,
+        )
+    return key

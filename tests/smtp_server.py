@@ -19,6 +19,7 @@ class Received:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    raw: bytes = b""  # as received (to check signatures)
 
     @property
     def text(self) -> str:
@@ -61,7 +62,9 @@ class Recorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.received.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), message, envelope.content)
+        )
         return "250 Message accepted for delivery"
 
 

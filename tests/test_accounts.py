@@ -8,9 +8,17 @@ from sqlalchemy import delete, update
 from sqlmodel import col
 
 from clientzone.db import Database
-from clientzone.models.memberships import Membership, Permission
+from clientzone.models.memberships import Membership, Permission, Role
 from tests.conftest import Portal
-from tests.helpers import gid
+from tests.helpers import (
+    GraphQLClient,
+    gid,
+    http_client,
+    issue_token,
+    make_account,
+    make_membership,
+    make_user,
+)
 
 MEMBERSHIPS = """
 {
@@ -58,7 +66,7 @@ async def test_owner_reaches_linked_accounts_of_an_owned_parent_as_inherited_own
         ("MX-1001", "OWNER", True, "MX-1000"),
         ("MX-1002", "OWNER", True, "MX-1000"),
     ]
-    assert len(memberships["nodes"][0]["permissions"]) == 13
+    assert len(memberships["nodes"][0]["permissions"]) == len(Permission)
 
 
 async def test_a_member_sees_only_the_granted_account_and_permissions(portal: Portal) -> None:
@@ -77,14 +85,23 @@ async def test_a_member_sees_only_the_granted_account_and_permissions(portal: Po
     assert child["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
+async def user_by_email_of(database: object, email: str) -> object:
+    from clientzone.models.users import user_by_email
+
+    async with database.session() as session:  # type: ignore[attr-defined]
+        return await user_by_email(session, email)
+
+
 async def test_parent_is_null_when_the_viewer_does_not_reach_it(
     portal: Portal, database: object
 ) -> None:
     from clientzone.models.memberships import Role
     from tests.helpers import make_membership
 
-    await make_membership(database, portal.member_user, portal.linked[1], Role.OWNER)  # type: ignore[arg-type]
-    data = await portal.member.data(
+    # the stranger owns a branch but has nothing in its parent
+    stranger = await user_by_email_of(database, "eve@example.com")
+    await make_membership(database, stranger, portal.linked[1], Role.OWNER)  # type: ignore[arg-type]
+    data = await portal.stranger.data(
         "query A($id: ID) { account(id: $id) { number parent { number } } }",
         {"id": gid("Account", portal.linked[1].id)},
     )
@@ -279,3 +296,26 @@ async def test_activity_filters_by_action_and_dates(portal: Portal, database: Da
     assert await actions(**{"from": since, "to": until}) == ["MEMBER_REMOVED"]
     member = await portal.member.execute(query, {"id": account})
     assert member["errors"][0]["extensions"] == {"code": "FORBIDDEN", "permission": "ACTIVITY_VIEW"}
+
+
+async def test_an_owner_who_is_also_a_member_elsewhere_sees_both_accounts(
+    app: object, database: Database
+) -> None:
+    # given: the owner of one account and a plain member of another, unlinked one
+
+    user = await make_user(database, "dueña@example.com")
+    own = await make_account(database, number="MX-8000")
+    other = await make_account(database, number="MX-8001")
+    await make_membership(database, user, own)
+    await make_membership(database, user, other, Role.MEMBER, [Permission.INVOICES_VIEW])
+    async with http_client(app) as http:  # type: ignore[arg-type]
+        data = await GraphQLClient(http, await issue_token(database, user)).data(
+            "{ viewer { memberships { totalCount nodes { role account { number } } } } }"
+        )
+    assert data["viewer"]["memberships"] == {
+        "totalCount": 2,
+        "nodes": [
+            {"role": "OWNER", "account": {"number": "MX-8000"}},
+            {"role": "MEMBER", "account": {"number": "MX-8001"}},
+        ],
+    }

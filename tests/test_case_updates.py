@@ -26,6 +26,7 @@ from websockets.exceptions import InvalidStatus
 
 from clientzone.db import Database
 from clientzone.models.accounts import Account
+from clientzone.models.base import utcnow
 from clientzone.models.memberships import Membership, Permission, Role
 from tests.helpers import gid, issue_token, make_account, make_membership, make_user
 from tests.test_end_to_end import start_server
@@ -249,6 +250,24 @@ async def test_the_permission_is_checked_again_on_every_update(cluster: Cluster)
             )
         await _comment(cluster, "Segundo")
         assert await _ended_with(socket) == "FORBIDDEN"
+    finally:
+        await socket.close()
+
+
+async def test_a_suspended_member_stops_receiving(cluster: Cluster) -> None:
+    socket = await _subscribe(cluster.servers[0], token=cluster.token, case_id=cluster.case_id)
+    try:
+        async with cluster.database.transaction() as session:
+            await session.execute(
+                update(Membership)
+                .where(Membership.id == cluster.member.id)  # type: ignore[arg-type]
+                .values(suspended_at=utcnow())
+            )
+        _desk(cluster, "comment", cluster.case_number, "Ya lo vemos")
+        refused = await _next(socket)
+        [error] = refused["payload"]["errors"]
+        assert error["extensions"] == {"code": "FORBIDDEN", "reason": "MEMBER_SUSPENDED"}
+        assert (await _next(socket))["type"] == "complete"
     finally:
         await socket.close()
 

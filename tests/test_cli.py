@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from clientzone.demo import monthly_total
+from clientzone.demo.data import monthly_total
 from clientzone.schema import build_schema
 from tests.helpers import GraphQLClient, http_client, login
 
@@ -188,3 +188,50 @@ async def test_account_link_puts_an_account_under_a_parent(
         {"inherited": False, "account": {"number": "MX-6000"}},
         {"inherited": True, "account": {"number": "MX-6001"}},
     ]
+
+
+async def test_the_demos_unpaid_invoices_are_from_the_last_two_months(
+    database_url: str, app: object
+) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    loaded = run_cli("demo", "--no-serve", database_url=database_url)
+    assert loaded.returncode == 0, loaded.stderr
+    async with http_client(app) as http:  # type: ignore[arg-type]
+        ana = GraphQLClient(http)
+        await login(ana, "ana.garcia@example.com", "demo-clientzone-2026")
+        mx = await ana.data("{ viewer { memberships { nodes { account { id number } } } } }")
+        account = next(
+            m["account"]["id"]
+            for m in mx["viewer"]["memberships"]["nodes"]
+            if m["account"]["number"] == "MX-100200"
+        )
+        invoices = await ana.data(
+            "query($id: ID) { account(id: $id) { invoices(first: 3) "
+            "{ nodes { number status issuedOn dueOn } } } }",
+            {"id": account},
+        )
+    today = datetime.now(UTC).date()
+    newest = invoices["account"]["invoices"]["nodes"]
+    assert [n["status"] for n in newest] == ["OPEN", "OVERDUE", "PAID"]
+    for invoice in newest[:2]:
+        assert today - timedelta(days=62) <= date.fromisoformat(invoice["issuedOn"]) <= today
+    assert date.fromisoformat(newest[1]["dueOn"]) < today <= date.fromisoformat(newest[0]["dueOn"])
+
+
+def test_the_demos_links_follow_its_port_unless_public_base_url_is_set(
+    database_url: str,
+    app: object,  # its database fixture empties the tables the demo fills
+) -> None:
+    from clientzone.cli import demo_public_url
+    from clientzone.config import Settings
+
+    moved = run_cli("demo", "--no-serve", "--port", "8123", database_url=database_url)
+    assert moved.returncode == 0, moved.stderr
+    assert "explorer: http://127.0.0.1:8123/graphql" in moved.stdout
+    default = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert demo_public_url(default, "0.0.0.0", 9000) == "http://127.0.0.1:9000"  # noqa: S104
+    chosen = Settings(  # type: ignore[call-arg]
+        _env_file=None, public_base_url="https://demo.example.com", secret_key="k" * 40
+    )
+    assert demo_public_url(chosen, "127.0.0.1", 9000) == "https://demo.example.com"

@@ -27,7 +27,7 @@ def test_defaults_run_without_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.database_url.startswith("sqlite+aiosqlite:///./var/")
-    assert settings.graphiql is True
+    assert settings.explorer_enabled is True
 
 
 def test_cors_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:

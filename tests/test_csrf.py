@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -98,3 +99,65 @@ async def test_bearer_requests_carry_no_ambient_authority_and_are_not_checked(
 async def test_anonymous_requests_are_not_checked(anonymous: GraphQLClient) -> None:
     response = await anonymous.http.get("/graphql", params={"query": "{ __typename }"})
     assert response.status_code == 200
+
+
+LOGIN_DOCUMENT = "mutation Login($input: LoginInput!) { login(input: $input) { user { email } } }"
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null"])
+async def test_a_cross_site_login_without_a_cookie_is_refused(
+    app: Any, database: Database, origin: str
+) -> None:
+    """Login CSRF: a hostile page must not sign its visitor into another login."""
+    await make_user(database, "ana@example.com", password=PASSWORD)
+    variables = {"input": {"email": "ana@example.com", "password": PASSWORD}}
+    operations = json.dumps({"query": LOGIN_DOCUMENT, "variables": variables})
+    async with http_client(app) as http:
+        attempts = [
+            await http.post(
+                "/graphql",
+                files={"operations": (None, operations), "map": (None, "{}")},
+                headers={"Origin": origin},
+            ),
+            await http.post(
+                "/graphql",
+                files={"operations": (None, operations), "map": (None, "{}")},
+            ),
+            await http.post("/graphql", data={"operations": operations, "map": "{}"}),
+            await http.post(
+                "/graphql",
+                content=operations.encode(),
+                headers={"Content-Type": "text/plain", "Origin": origin},
+            ),
+            await http.post(
+                "/graphql",
+                content=operations.encode(),
+                headers={"Content-Type": "application/json", "Origin": origin},
+            ),
+        ]
+        assert [_refused(response) for response in attempts] == [True] * len(attempts)
+        assert not any("set-cookie" in response.headers for response in attempts)
+        assert not http.cookies.get("cz_session")
+        # From an allowed page, as JSON: it works and sets the cookie.
+        allowed = await http.post(
+            "/graphql",
+            content=operations.encode(),
+            headers={"Content-Type": "application/json", "Origin": "https://portal.example.com"},
+        )
+        assert allowed.json()["data"]["login"]["user"]["email"] == "ana@example.com"
+        assert http.cookies.get("cz_session")
+
+
+async def test_multipart_is_only_for_operations_that_upload(app: Any, database: Database) -> None:
+    await make_user(database, "ana@example.com", password=PASSWORD)
+    variables = {"input": {"email": "ana@example.com", "password": PASSWORD}}
+    operations = json.dumps({"query": LOGIN_DOCUMENT, "variables": variables})
+    async with http_client(app) as http:
+        response = await http.post(
+            "/graphql",
+            files={"operations": (None, operations), "map": (None, "{}")},
+            headers={"X-CSRF-Protection": "1"},
+        )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "set-cookie" not in response.headers

@@ -145,7 +145,7 @@ async def test_sign_up_can_be_turned_off(settings: Any, database: Database) -> N
     async with http_client(app) as http:
         payload = (await GraphQLClient(http).data(SIGN_UP, {"input": NEW_USER}))["signUp"]
     assert _codes(payload) == [(None, "SIGNUP_DISABLED")]
-    await app.state.limiter.close()
+    await app.state.close_clients()
 
 
 async def test_a_verification_link_expires(

@@ -20,7 +20,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
-from clientzone.events import (
+from clientzone.realtime.events import (
     POSTGRES_APPLICATION_NAME,
     EventBus,
     EventBusUnavailable,
@@ -366,7 +366,9 @@ async def test_subscribers_keep_waiting_while_the_connection_is_replaced(
                     " WHERE datname = current_database() AND application_name = $1",
                     POSTGRES_APPLICATION_NAME,
                 )
-                assert killed == 1
+                # This bus's connection, and any an earlier test's server
+                # process still holds on this database (they reconnect too).
+                assert killed >= 1
             finally:
                 await admin.close()
         # Messages sent before the new connection listens are lost (hints, not
@@ -384,7 +386,7 @@ async def test_subscribers_keep_waiting_while_the_connection_is_replaced(
 
 _PUBLISH_FROM_ANOTHER_PROCESS = """
 import asyncio, sys
-from clientzone.events import build_event_bus
+from clientzone.realtime.events import build_event_bus
 
 async def main() -> None:
     database_url, redis_url, prefix, channel, message = sys.argv[1:]

@@ -1,4 +1,4 @@
-"""GraphQL over HTTP: POST and GET, GraphiQL, introspection, limits."""
+"""GraphQL over HTTP: POST and GET, introspection, limits (the explorer: test_explorer.py)."""
 
 from __future__ import annotations
 
@@ -33,20 +33,6 @@ async def test_mutations_are_refused_over_get(portal: Portal) -> None:
     assert response.status_code in (400, 405)
     after = await portal.owner.data("{ viewer { user { firstName } } }")
     assert after["viewer"]["user"]["firstName"] == "Ana"
-
-
-async def test_graphiql_is_served_to_browsers_when_enabled(
-    settings: Settings, database: Database
-) -> None:
-    browser = {"Accept": "text/html,application/xhtml+xml"}
-    async with http_client(create_app(settings, database)) as client:
-        enabled = await client.get("/graphql", headers=browser)
-    disabled_settings = settings.model_copy(update={"graphiql": False})
-    async with http_client(create_app(disabled_settings, database)) as client:
-        disabled = await client.get("/graphql", headers=browser)
-    assert enabled.status_code == 200
-    assert "graphiql" in enabled.text.lower()
-    assert disabled.status_code == 404
 
 
 async def test_introspection_can_be_turned_off(settings: Settings, database: Database) -> None:

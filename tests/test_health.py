@@ -102,7 +102,9 @@ async def test_healthz_sends_no_sql(app: Any, database: Any) -> None:
     assert counted.count == 0
 
 
-async def test_failures_before_graphql_execution_are_masked(settings: Any) -> None:
+async def test_an_unreachable_database_is_unavailable_and_says_nothing_more(
+    settings: Any,
+) -> None:
     from clientzone.app import create_app
     from clientzone.db import Database
 
@@ -117,9 +119,9 @@ async def test_failures_before_graphql_execution_are_masked(settings: Any) -> No
             )
     finally:
         await broken.dispose()
-    assert response.status_code == 500
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
     error = response.json()["errors"][0]
-    request_id = response.headers["x-request-id"]
-    assert error["extensions"] == {"code": "INTERNAL", "requestId": request_id}
-    assert error["message"] == f"Internal error. Reference: {request_id}."
+    assert error["extensions"] == {"code": "UNAVAILABLE", "retryAfter": 2, "reason": "DEPENDENCY"}
+    assert error["message"] == "The service is busy. Try again in 2 seconds."
     assert "nobody" not in response.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clientzone.i18n import MESSAGES, negotiate_locale
+from clientzone.core.i18n import MESSAGES, negotiate_locale
 from clientzone.models.users import Locale
 
 

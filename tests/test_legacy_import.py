@@ -14,10 +14,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from clientzone import legacy_import
 from clientzone.auth.legacy_hashes import verify_legacy
 from clientzone.db import Database
-from clientzone.legacy_import import DEFAULT_PERMISSIONS, ImportReport, import_legacy_logins
+from clientzone.importers import legacy as legacy_import
+from clientzone.importers.legacy import DEFAULT_PERMISSIONS, ImportReport, import_legacy_logins
 from clientzone.models.legacy_logins import LegacyLogin, LegacyLoginStatus
 from clientzone.models.memberships import Permission
 from tests.helpers import make_account

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from clientzone.money import from_minor, scaled, to_minor
+from clientzone.core.money import from_minor, scaled, to_minor
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 
-from clientzone.auth.passwords import HASHER, hash_password, verify_password
+from clientzone.auth.passwords import (
+    HASHER,
+    HASHING_NICENESS,
+    hash_password,
+    run_limited,
+    verify_password,
+)
 
 
 async def test_hash_and_verify() -> None:
@@ -30,3 +38,17 @@ async def test_hashing_does_not_block_the_event_loop() -> None:
     await asyncio.gather(*(hash_password(f"password-{i}") for i in range(4)))
     task.cancel()
     assert ticks > 5
+
+
+async def test_hashing_runs_at_a_lower_cpu_priority_than_requests() -> None:
+    """Logins under load must not starve queries: the hashing threads are niced."""
+
+    def niceness() -> tuple[int, str]:
+        me = threading.current_thread()
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), me.name
+
+    loop_niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    nice, name = await run_limited(niceness)
+    assert name.startswith("password-hashing")
+    assert nice == min(19, loop_niceness + HASHING_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == loop_niceness

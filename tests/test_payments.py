@@ -3,17 +3,18 @@ and invoices settled oldest first, receipts; and reported bank transfers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from clientzone import payment_providers
 from clientzone.app import create_app
 from clientzone.config import Settings
 from clientzone.db import Database
@@ -22,7 +23,9 @@ from clientzone.models.accounts import Account
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invoices import Invoice
 from clientzone.models.ledger import LedgerEntry, MovementKind, post_movement
+from clientzone.models.mail import EmailMessage
 from clientzone.models.memberships import Permission, Role
+from clientzone.payments import providers as payment_providers
 from tests.helpers import (
     GraphQLClient,
     gid,
@@ -63,12 +66,27 @@ class Shop:
 async def shop(settings: Settings, database: Database) -> AsyncIterator[Shop]:
     """An account owing three invoices (100, 200 and 300 MXN plus 16%), online
     payment allowed below 10,000 MXN."""
-    configured = settings.model_copy(update={"payment_online_limits": {"MXN": Decimal(10_000)}})
+    async with open_shop(settings, database) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_shop(
+    settings: Settings, database: Database, **overrides: Any
+) -> AsyncIterator[Shop]:
+    """The `shop` fixture's account, with settings changed by `overrides`."""
+    configured = settings.model_copy(
+        update={"payment_online_limits": {"MXN": Decimal(10_000)}, **overrides}
+    )
     app = create_app(configured, database)
     user = await make_user(database)
     account = await make_account(database, email="pagos@example.com")
     await make_membership(
-        database, user, account, Role.MEMBER, [Permission.INVOICES_VIEW, Permission.INVOICES_PAY]
+        database,
+        user,
+        account,
+        Role.MEMBER,
+        [Permission.INVOICES_VIEW, Permission.INVOICES_PAY, Permission.ACTIVITY_VIEW],
     )
     invoices = []
     for i, price in enumerate((10_000, 20_000, 30_000)):
@@ -97,6 +115,19 @@ async def shop(settings: Settings, database: Database) -> AsyncIterator[Shop]:
 async def _start(shop: Shop, **values: Any) -> dict[str, Any]:
     payload: dict[str, Any] = (await shop.client.data(START, {"input": values}))["startPayment"]
     return payload
+
+
+async def _owe_20000_more(shop: Shop, database: Database) -> None:
+    """An adjustment that takes the balance above the online limit (10,000 MXN)."""
+    async with database.transaction() as session:
+        await post_movement(
+            session,
+            account_id=shop.account.id,
+            kind=MovementKind.ADJUSTMENT,
+            amount_minor=2_000_000,
+            currency="MXN",
+            reference="AJ-1",
+        )
 
 
 async def _movements(database: Database, account: Account, kind: MovementKind) -> int:
@@ -176,7 +207,7 @@ async def test_an_amount_pays_invoices_oldest_first(shop: Shop) -> None:
 
 
 def _event(shop: Shop, payment_id: str, outcome: str, amount: int, event_id: str) -> bytes:
-    from clientzone.ids import decode_id_of
+    from clientzone.core.ids import decode_id_of
 
     payment = decode_id_of("Payment", payment_id)
     return json.dumps(
@@ -250,15 +281,7 @@ async def test_start_payment_checks_its_input_and_the_rules(shop: Shop, database
     body = await shop.client.execute(START, {"input": {"invoiceIds": [gid("Invoice", other.id)]}})
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     # Above the limit, online payment is refused with the rule that says no.
-    async with database.transaction() as session:
-        await post_movement(
-            session,
-            account_id=shop.account.id,
-            kind=MovementKind.ADJUSTMENT,
-            amount_minor=2_000_000,
-            currency="MXN",
-            reference="AJ-1",
-        )
+    await _owe_20000_more(shop, database)
     refused = await _start(shop, invoiceIds=[gid("Invoice", shop.invoices[0].id)])
     assert refused["userErrors"] == [
         {
@@ -330,3 +353,154 @@ async def test_reporting_a_transfer_with_its_receipt(shop: Shop) -> None:
         {"field": "paidOn", "code": "IN_THE_FUTURE"},
         {"field": "reference", "code": "REQUIRED"},
     ]
+
+
+# --- one invoice paid once ---------------------------------------------------
+
+PAYMENTS = """
+{ account { balance { amount } payments { nodes { id status amount { amount } inAdvance
+  refundDue { amount currency } } } activity(first: 20) { nodes { action target } } } }
+"""
+
+
+async def _webhook(shop: Shop, payment_id: str, amount: int, event_id: str) -> str:
+    body = _event(shop, payment_id, "approved", amount, event_id)
+    response = await shop.http.post(
+        "/webhooks/payments/sandbox",
+        content=body,
+        headers={"X-Signature": payment_providers.signature(shop.settings, body)},
+    )
+    assert response.status_code == 200, response.text
+    result: str = response.json()["result"]
+    return result
+
+
+async def _abandoned(database: Database, payment_gid: str, settings: Settings) -> None:
+    """The payment was started longer ago than its reservation lasts."""
+    from clientzone.core.ids import decode_id_of
+    from clientzone.models.payments import Payment
+
+    long_ago = datetime.now(UTC) - timedelta(minutes=settings.payment_reservation_minutes + 1)
+    async with database.transaction() as session:
+        await session.execute(
+            update(Payment)
+            .where(Payment.id == decode_id_of("Payment", payment_gid))
+            .values(created_at=long_ago)
+        )
+
+
+async def _receipts(database: Database) -> int:
+    async with database.session() as session:
+        statement = select(func.count()).where(EmailMessage.template == "payment_receipt")
+        return int((await session.execute(statement)).scalar_one())
+
+
+async def test_ten_concurrent_checkouts_of_one_invoice_create_one_payment(
+    shop: Shop, database: Database
+) -> None:
+    invoice = gid("Invoice", shop.invoices[0].id)
+    # when ten tabs press "pay" at once
+    answers = await asyncio.gather(*(_start(shop, invoiceIds=[invoice]) for _ in range(10)))
+    # then one checkout is made; the other nine are told a payment is in progress
+    started = [a for a in answers if a["payment"] is not None]
+    refused = [a["userErrors"] for a in answers if a["payment"] is None]
+    assert len(started) == 1
+    assert started[0]["userErrors"] == []
+    assert (
+        refused
+        == [
+            [
+                {
+                    "field": "invoiceIds",
+                    "code": "PAYMENT_IN_PROGRESS",
+                    "message": "La factura F-1 ya tiene un pago en curso: espera su resultado.",
+                }
+            ]
+        ]
+        * 9
+    )
+    payments = (await shop.client.data(STATE))["account"]["payments"]["nodes"]
+    assert [(p["status"], p["amount"]["amount"]) for p in payments] == [("PENDING", "116.00")]
+
+
+async def test_ten_concurrent_approvals_settle_once(shop: Shop, database: Database) -> None:
+    started = await _start(shop, invoiceIds=[gid("Invoice", shop.invoices[0].id)])
+    payment_id = started["payment"]["id"]
+    results = await asyncio.gather(
+        *(_webhook(shop, payment_id, 11_600, f"evt-{i}") for i in range(10))
+    )
+    assert sorted(results) == ["already settled"] * 9 + ["approved"]
+    assert await _movements(database, shop.account, MovementKind.PAYMENT) == 1
+    assert await _receipts(database) == 1
+    state = (await shop.client.data(STATE))["account"]
+    assert state["balance"] == {"amount": "580.00"}
+
+
+async def test_a_payment_in_progress_is_taken_off_what_a_new_one_may_pay(shop: Shop) -> None:
+    # given a checkout of 600.00 of the 696.00 owed, not yet answered
+    assert (await _start(shop, amount="600.00"))["userErrors"] == []
+    # then only the rest can be paid meanwhile, and the message says how much
+    english = {"Accept-Language": "en"}
+    refused = (await shop.client.data(START, {"input": {"amount": "100.00"}}, english))[
+        "startPayment"
+    ]
+    assert refused["userErrors"] == [
+        {
+            "field": "amount",
+            "code": "PAYMENT_IN_PROGRESS",
+            "message": "Payments in progress already cover 600.00 MXN: "
+            "you can pay up to 96.00 MXN.",
+        }
+    ]
+    all_invoices = [gid("Invoice", i.id) for i in shop.invoices]
+    assert [e["code"] for e in (await _start(shop, invoiceIds=all_invoices))["userErrors"]] == [
+        "PAYMENT_IN_PROGRESS"
+    ]
+    assert (await _start(shop, amount="96.00"))["userErrors"] == []
+
+
+async def test_an_approval_for_more_than_is_owed_is_flagged_for_refund(
+    shop: Shop, database: Database, mail_worker: MailWorker, smtp_server: SmtpServer
+) -> None:
+    # given three checkouts of the whole balance, each abandoned before the next
+    # was started (a reservation lasts PAYMENT_RESERVATION_MINUTES) ...
+    ids = []
+    for _ in range(3):
+        started = await _start(shop, amount="696.00")
+        assert started["userErrors"] == []
+        ids.append(started["payment"]["id"])
+        await _abandoned(database, ids[-1], shop.settings)
+    # ... all approved at once by the provider
+    results = await asyncio.gather(*(_webhook(shop, i, 69_600, f"evt-{i}") for i in ids))
+    assert results == ["approved"] * 3
+    # then the balance is paid once; the other two are to be given back
+    state = (await shop.client.data(PAYMENTS))["account"]
+    assert state["balance"] == {"amount": "0.00"}
+    refunds = sorted(
+        (p["refundDue"] or {}).get("amount", "none") for p in state["payments"]["nodes"]
+    )
+    assert refunds == ["696.00", "696.00", "none"]
+    assert {p["status"] for p in state["payments"]["nodes"]} == {"SUCCEEDED"}
+    assert not any(p["inAdvance"] for p in state["payments"]["nodes"])
+    flagged = [a for a in state["activity"]["nodes"] if a["action"] == "PAYMENT_REFUND_DUE"]
+    assert len(flagged) == 2
+    assert all(a["target"].endswith("696.00 MXN") for a in flagged)
+    # only the first reached the ledger
+    assert await _movements(database, shop.account, MovementKind.PAYMENT) == 1
+    await mail_worker.drain()
+    texts = [r.text for r in smtp_server.received]
+    assert sum("te lo devolveremos" in t for t in texts) == 2
+
+
+async def test_a_payment_in_advance_is_credited_whole(shop: Shop, database: Database) -> None:
+    # given a balance above the online limit: only paying in advance is offered
+    await _owe_20000_more(shop, database)
+    started = await _start(shop, amount="25000.00")
+    assert started["userErrors"] == []
+    # when it is approved for more than is owed (20,696.00)
+    assert await _webhook(shop, started["payment"]["id"], 2_500_000, "evt-adv") == "approved"
+    # then all of it is a credit in the customer's favour
+    state = (await shop.client.data(PAYMENTS))["account"]
+    assert state["balance"] == {"amount": "-4304.00"}
+    [payment] = state["payments"]["nodes"]
+    assert (payment["inAdvance"], payment["refundDue"]) == (True, None)

@@ -21,9 +21,11 @@ import pytest
 from sqlalchemy import select, update
 
 from clientzone.auth.permissions import RequiresPermission
+from clientzone.core.tokens import hash_token
 from clientzone.db import Database
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, ActivityEntry, ActorKind
+from clientzone.models.api_clients import ApiClient
 from clientzone.models.base import utcnow
 from clientzone.models.cases import (
     AuthorKind,
@@ -57,11 +59,13 @@ from tests.helpers import (
     http_client,
     issue_token,
     make_account,
+    make_api_client,
     make_invoice,
     make_membership,
     make_user,
     queue_account_notices,
 )
+from tests.test_staff_matrix import staff_declared
 
 # Fields of Account any member reads (the account was already reached).
 ACCOUNT_FIELDS_FOR_ANY_MEMBER = {
@@ -87,6 +91,7 @@ PERSONAL_MUTATIONS = {
     "changeEmail",
     "changePassword",
     "requestPasswordReset",
+    "verifyResetCode",
     "resetPassword",
     "claimLegacyAccount",
     "acceptInvitation",
@@ -116,8 +121,9 @@ def test_every_account_field_and_mutation_decides_its_permission() -> None:
         == {n.split(".")[1] for n in declared_names if n.startswith("Account.")}
         | ACCOUNT_FIELDS_FOR_ANY_MEMBER
     )
+    # Staff mutations declare a staff role instead (tests/test_staff_matrix.py).
     assert (
-        mutations
+        mutations - staff_declared()
         == {n.split(".")[1] for n in declared_names if n.startswith("Mutation.")}
         | PERSONAL_MUTATIONS
     )
@@ -144,6 +150,9 @@ class World:
     only: dict[Permission, GraphQLClient]
     stranger: GraphQLClient
     target: Membership
+    # API clients: one per permission holding only it, and one of account B.
+    client_only: dict[Permission, GraphQLClient]
+    stranger_client: GraphQLClient
 
     async def contact(self) -> Contact:
         row = Contact(
@@ -289,6 +298,8 @@ async def world(app: Any, database: Database, settings: Any) -> AsyncIterator[Wo
     stranger = await make_user(database, "stranger@example.com", password=PASSWORD)
     await make_membership(database, stranger, other)
     stranger_token = await issue_token(database, stranger)
+    client_keys = {p: await make_api_client(database, account, [p]) for p in Permission}
+    stranger_key = await make_api_client(database, other, list(Permission))
     async with http_client(app) as http:
         yield World(
             database=database,
@@ -297,6 +308,8 @@ async def world(app: Any, database: Database, settings: Any) -> AsyncIterator[Wo
             only={p: GraphQLClient(http, t) for p, t in tokens.items()},
             stranger=GraphQLClient(http, stranger_token),
             target=target,
+            client_only={p: GraphQLClient(http, k) for p, k in client_keys.items()},
+            stranger_client=GraphQLClient(http, stranger_key),
         )
 
 
@@ -376,6 +389,15 @@ async def _case(world: World, **extra: Any) -> dict[str, Any]:
     return {"caseId": gid("Case", (await world.case()).id), **extra}
 
 
+async def _api_client(world: World) -> dict[str, Any]:
+    key = await make_api_client(world.database, world.account, name="Sync")
+    async with world.database.session() as session:
+        row = (
+            await session.execute(select(ApiClient).where(ApiClient.key_hash == hash_token(key)))
+        ).scalar_one()
+    return {"apiClientId": gid("ApiClient", row.id)}
+
+
 async def _target_node(world: World) -> Membership:
     return world.target
 
@@ -452,6 +474,22 @@ CASES: dict[str, Case] = {
         "updateMemberPermissions", lambda w: _member(w, permissions=[])
     ),
     "Mutation.removeMember": _mutation("removeMember", _member),
+    "Mutation.grantContactAccess": _mutation(
+        "grantContactAccess", lambda w: _contact(w, permissions=[])
+    ),
+    "Mutation.setMemberAccess": _mutation("setMemberAccess", lambda w: _member(w, enabled=True)),
+    "Account.apiClients": _account_list("apiClients"),
+    "Mutation.createApiClient": _mutation(
+        "createApiClient", lambda w: _on_account(w, name="ERP", permissions=[])
+    ),
+    "Mutation.rotateApiClientKey": Case(
+        "mutation($input: ApiClientInput!) { rotateApiClientKey(input: $input) { __typename } }",
+        lambda w: _wrap(_api_client(w)),
+    ),
+    "Mutation.revokeApiClient": Case(
+        "mutation($input: ApiClientInput!) { revokeApiClient(input: $input) { __typename } }",
+        lambda w: _wrap(_api_client(w)),
+    ),
     "Mutation.transferOwnership": _mutation(
         "transferOwnership", lambda w: _member(w, currentPassword=PASSWORD)
     ),
@@ -497,6 +535,51 @@ async def _check(world: World, case: Case, required: Permission | None) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_declared_permission_is_enforced(world: World, name: str) -> None:
     await _check(world, CASES[name], declared()[name])
+
+
+# What only a person does (confirm a password, pay or write in someone's name,
+# choose a session's account, manage people and API clients, download links
+# signed for a person): an API client holding the permission is
+# UNAUTHENTICATED, never let through.
+PERSON_ONLY_FOR_CLIENTS = {
+    "Account.statement",
+    "Mutation.addCaseAttachment",
+    "Mutation.addCaseComment",
+    "Mutation.createApiClient",
+    "Mutation.createCase",
+    "Mutation.grantContactAccess",
+    "Mutation.inviteUser",
+    "Mutation.removeMember",
+    "Mutation.reportPayment",
+    "Mutation.resendInvitation",
+    "Mutation.revokeApiClient",
+    "Mutation.rotateApiClientKey",
+    "Mutation.setMemberAccess",
+    "Mutation.setSecurityPin",
+    "Mutation.startPayment",
+    "Mutation.switchAccount",
+    "Mutation.transferOwnership",
+    "Mutation.updateMemberPermissions",
+}
+
+
+async def _check_clients(world: World, name: str, case: Case, required: Permission | None) -> None:
+    """API clients follow the same matrix: only their own account, only the
+    permissions granted to them."""
+    body = await case.run(world.stranger_client, world)
+    assert _codes(body) == [("NOT_FOUND", None)], body
+    for permission in sorted(Permission, key=lambda p: p == required):
+        body = await case.run(world.client_only[permission], world)
+        if required is None or permission is required:
+            expected = [("UNAUTHENTICATED", None)] if name in PERSON_ONLY_FOR_CLIENTS else []
+            assert _codes(body) == expected, (permission, body)
+        else:
+            assert _codes(body) == [("FORBIDDEN", required.value)], (permission, body)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_api_clients_follow_the_matrix(world: World, name: str) -> None:
+    await _check_clients(world, name, CASES[name], declared()[name])
 
 
 @pytest.mark.parametrize("type_name", sorted(NODE_KINDS))

@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
 from clientzone.app import create_app
 from clientzone.auth.rate_limits import (
+    LOGIN_PER_EMAIL,
     Backoff,
     DatabaseCounters,
     Limit,
@@ -22,8 +24,8 @@ from clientzone.auth.rate_limits import (
     RedisCounters,
 )
 from clientzone.config import Settings
+from clientzone.core.errors import RateLimited
 from clientzone.db import Database
-from clientzone.errors import RateLimited
 from tests.helpers import PASSWORD, GraphQLClient, http_client, login, make_user
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -146,10 +148,8 @@ async def test_two_app_instances_share_limits_through_redis(
         assert isinstance(first.state.limiter.store, RedisCounters)
         await _two_instances_share_login_limits(first, second)
     finally:
-        await first.state.limiter.close()
-        await first.state.events.close()
-        await second.state.limiter.close()
-        await second.state.events.close()
+        await first.state.close_clients()
+        await second.state.close_clients()
 
 
 async def test_two_app_instances_share_limits_through_the_database(
@@ -159,3 +159,27 @@ async def test_two_app_instances_share_limits_through_the_database(
     first, second = create_app(settings, database), create_app(settings, database)
     assert isinstance(first.state.limiter.store, DatabaseCounters)
     await _two_instances_share_login_limits(first, second)
+
+
+async def test_guessing_from_many_places_cannot_lock_the_owner_out_of_their_own(
+    app: Any, database: Database
+) -> None:
+    """Many IPs guessing one address block it from new places, not from the
+    places its owner signed in from before (docs/authentication.md)."""
+    await make_user(database, "ana@example.com", password=PASSWORD)
+
+    def client_from(ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 50_000))
+        return httpx.AsyncClient(transport=transport, base_url="http://clientzone.test")
+
+    async with client_from("10.0.0.1") as home:
+        assert (await login(GraphQLClient(home), "ana@example.com")).json()["data"]["login"]["user"]
+    for i in range(LOGIN_PER_EMAIL.free + 1):
+        async with client_from(f"10.9.{i // 250}.{i % 250 + 1}") as stranger:
+            await login(GraphQLClient(stranger), "ana@example.com", "adivinanza-1234")
+    async with client_from("10.7.7.7") as somewhere_new:
+        blocked = await login(GraphQLClient(somewhere_new), "ana@example.com")
+    async with client_from("10.0.0.1") as home:
+        at_home = await login(GraphQLClient(home), "ana@example.com")
+    assert blocked.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert at_home.json()["data"]["login"]["user"]["email"] == "ana@example.com"

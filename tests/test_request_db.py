@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import DBAPIError
 
-from clientzone.db import Database, RequestDb
+from clientzone.db import Database, RequestDb, RequestFinished
 from clientzone.loaders import Loaders
 from clientzone.models.accounts import Account
-from tests.helpers import make_account
+from tests.conftest import Portal
+from tests.helpers import gid, make_account
 
 
 async def test_concurrent_reads_share_one_session_safely(database: Database) -> None:
@@ -80,3 +81,77 @@ async def test_a_mutation_that_fails_leaves_nothing_behind(database: Database) -
             assert name.scalar_one() == "Original"
     finally:
         await db.close()
+
+
+def _slow_statement(database: Database) -> str:
+    if database.is_sqlite:
+        return (
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) "
+            "SELECT count(*) FROM c"
+        )
+    return "SELECT pg_sleep(0.3)"
+
+
+async def test_a_cancelled_read_finishes_its_statement_and_keeps_its_connection(
+    database: Database,
+) -> None:
+    """A sibling field's failure cancels a read mid-statement: the statement runs
+    to its end, so the connection stays in the pool instead of being discarded."""
+    invalidated: list[object] = []
+
+    def record(*args: object) -> None:
+        invalidated.append(args)
+
+    event.listen(database.engine.sync_engine, "invalidate", record)
+    db = RequestDb(database)
+
+    async def read() -> None:
+        async with db.read() as session:
+            await session.execute(text(_slow_statement(database)))
+
+    try:
+        task = asyncio.create_task(read())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.read() as session:
+            assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await db.close()
+        event.remove(database.engine.sync_engine, "invalidate", record)
+    assert invalidated == []
+
+
+async def test_a_field_error_beside_a_running_read_discards_no_connection(
+    portal: Portal, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    for i in range(30):
+        await make_account(database, number=f"MX-9{i:03d}", parent=portal.parent)
+    query = """
+    query Both($id: ID) {
+      account(id: $id) {
+        linkedAccounts(first: 50) { nodes { number } }
+        ledger(first: 5, after: "not-a-cursor") { nodes { reference } }
+      }
+    }
+    """
+    for _ in range(10):
+        body = await portal.owner.execute(query, {"id": gid("Account", portal.parent.id)})
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+        # Reads of the cancelled sibling finished before the request ended, and
+        # nothing reopened a connection after it.
+        await asyncio.sleep(0.05)
+        assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert "discarding" not in caplog.text
+
+
+async def test_no_read_starts_after_the_request_ended(database: Database) -> None:
+    db = RequestDb(database)
+    async with db.read() as session:
+        await session.execute(text("SELECT 1"))
+    await db.close()
+    with pytest.raises(RequestFinished):
+        async with db.read():
+            pass
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]

@@ -46,9 +46,9 @@ async def test_memberships_with_accounts_and_parents_take_a_fixed_number_of_stat
     data = await portal.owner.data(MEMBERSHIPS)
     assert len(data["viewer"]["memberships"]["nodes"]) == 44
     many = await _count(portal, sql_statements)
-    # token lookup, memberships page, accounts by id, balances; the parents'
+    # memberships page, accounts by id, balances (the session from the cache); the parents'
     # grants and rows are already in the loaders' caches, primed by the page itself
-    assert (few, many) == (4, 4)
+    assert (few, many) == (3, 3)
 
 
 async def test_sibling_fields_resolve_concurrently_on_one_request_session(
@@ -72,8 +72,8 @@ async def test_the_active_account_is_worked_out_once_per_request(
     with sql_statements() as counted:
         data = await portal.owner.data(query)
     assert data["account"] == {"number": "AR-2000"}
-    # token lookup, first membership, the account row
-    assert counted.count == 3
+    # first membership, the account row (the session from the cache)
+    assert counted.count == 2
 
 
 NESTED = """
@@ -167,5 +167,5 @@ async def test_contacts_members_and_activity_take_a_fixed_number_of_statements(
     assert len(data["account"]["contacts"]["nodes"]) == 40
     assert len(data["account"]["members"]["nodes"]) == 32
     many = await count()
-    # token lookup, grant, account row, then one page each for the three lists
-    assert (few, many) == (6, 6)
+    # grant, account row, then one page each for the three lists
+    assert (few, many) == (5, 5)

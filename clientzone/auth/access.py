@@ -9,13 +9,15 @@ from __future__ import annotations
 import uuid
 
 from clientzone.auth.context import Context, Viewer
-from clientzone.errors import Forbidden, NotFound, Unauthenticated
-from clientzone.ids import decode_id_of
+from clientzone.core.errors import Forbidden, MemberSuspended, NotFound, Unauthenticated
+from clientzone.core.ids import decode_id_of
 from clientzone.models.accounts import Account
 from clientzone.models.memberships import Grant, Permission, memberships_page
 from clientzone.models.pagination import PageRequest
 
 ACCOUNT_HEADER = "x-account-id"
+# How many memberships are looked at to find a default account that is not suspended.
+DEFAULT_SCAN = 20
 
 
 def require_viewer(ctx: Context) -> Viewer:
@@ -24,13 +26,24 @@ def require_viewer(ctx: Context) -> Viewer:
     return ctx.viewer
 
 
+async def _grant(ctx: Context, account_id: uuid.UUID) -> Grant | None:
+    """The viewer's grant on the account, or an API client's on its own one."""
+    if ctx.api_client is not None:
+        return ctx.api_client.grant() if account_id == ctx.api_client.account_id else None
+    return await ctx.loaders.grant_by_account.load(account_id)
+
+
 async def reachable_account(ctx: Context, account_id: uuid.UUID) -> tuple[Account, Grant]:
-    """The account and the viewer's grant on it; NOT_FOUND when out of reach."""
-    require_viewer(ctx)
-    grant = await ctx.loaders.grant_by_account.load(account_id)
+    """The account and the viewer's grant on it; NOT_FOUND when out of reach,
+    FORBIDDEN (reason MEMBER_SUSPENDED) when the viewer's access is off."""
+    if ctx.api_client is None:
+        require_viewer(ctx)
+    grant = await _grant(ctx, account_id)
     account = await ctx.loaders.account_by_id.load(account_id) if grant else None
     if grant is None or account is None:
         raise NotFound
+    if grant.suspended:
+        raise MemberSuspended
     return account, grant
 
 
@@ -48,12 +61,19 @@ async def require_permission(
 async def holds_permission(ctx: Context, account_id: uuid.UUID, permission: Permission) -> bool:
     """Whether the viewer holds `permission` on the account: for parts of an
     object shown only to some (a case's invoice), not for access checks."""
-    grant = await ctx.loaders.grant_by_account.load(account_id)
+    grant = await _grant(ctx, account_id)
     return grant is not None and permission in grant.permissions
 
 
 async def active_grant(ctx: Context) -> Grant | None:
-    """The X-Account-Id header, else the session's choice, else the first membership."""
+    """The X-Account-Id header, else the session's choice, else the first membership
+    (for an API client: its account; another in the header is NOT_FOUND)."""
+    if ctx.api_client is not None:
+        header = ctx.request.headers.get(ACCOUNT_HEADER)
+        own = ctx.api_client.grant()
+        if header and decode_id_of("Account", header.strip()) != own.account_id:
+            raise NotFound
+        return own
     viewer = require_viewer(ctx)
     async with ctx.active_grant_lock:
         if not ctx.active_grant_known:
@@ -75,9 +95,11 @@ async def _find_active_grant(ctx: Context, viewer: Viewer) -> Grant | None:
     if grant is None and not header:
         async with ctx.db.read() as session:
             first = await memberships_page(
-                session, user_id=viewer.user.id, page=PageRequest(first=1)
+                session, user_id=viewer.user.id, page=PageRequest(first=DEFAULT_SCAN)
             )
-        grant = first.rows[0] if first.rows else None
+        # The first account whose access is on (a suspended one only when all are).
+        on = [g for g in first.rows if not g.suspended]
+        grant = on[0] if on else (first.rows[0] if first.rows else None)
         if grant is not None:
             ctx.loaders.grant_by_account.prime(grant.account_id, grant)
     return grant

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,24 +28,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from clientzone.auth.csrf import check_cookie_request
+from clientzone.auth.api_clients import ApiClientPrincipal, authenticate_client
+from clientzone.auth.csrf import check_request
 from clientzone.auth.rate_limits import RateLimiter
+from clientzone.auth.session_cache import SessionCache
 from clientzone.config import Settings
+from clientzone.core.errors import Unauthenticated
+from clientzone.core.i18n import DEFAULT_LOCALE, negotiate_locale
+from clientzone.core.tokens import hash_token
 from clientzone.db import Database, RequestDb
-from clientzone.errors import Unauthenticated
-from clientzone.events import EventBus
-from clientzone.i18n import DEFAULT_LOCALE, negotiate_locale
 from clientzone.loaders import Loaders
 from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
 from clientzone.models.memberships import Grant
 from clientzone.models.sessions import (
     AuthSession,
+    active_session_by_hash,
     active_session_by_id,
     active_session_by_token,
     touch_session,
 )
+from clientzone.models.staff import StaffMember
 from clientzone.models.users import Locale, User
+from clientzone.realtime.events import EventBus
 
 
 @dataclass
@@ -79,19 +84,80 @@ class Context:
     active_grant_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Accounts checked by auth.permissions.RequiresPermission, by field path.
     scoped_accounts: dict[tuple[str | int, ...], Account] = field(default_factory=dict)
-    # Live updates between server processes (clientzone.events).
+    # Live updates between server processes (clientzone.realtime.events).
     events: EventBus | None = None
     # A WebSocket's `connection_init` payload (browsers cannot set headers there).
     connection_params: dict[str, Any] | None = None
+    # The viewer's staff row, read once per request by auth.staff.
+    staff: StaffMember | None = None
+    staff_known: bool = False
+    # Announcements to make once the current transaction has committed.
+    committed_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # An integration's request (auth/api_clients.py): no viewer, one account.
+    api_client: ApiClientPrincipal | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One mutation's transaction; fresh loaders once it has committed."""
-        async with self.db.transaction() as session:
-            yield session
+        """One mutation's transaction; fresh loaders and the `after_commit`
+        announcements once it has committed (none when it rolls back)."""
+        self.committed_hooks = []
+        try:
+            async with self.db.transaction() as session:
+                yield session
+        except BaseException:
+            self.committed_hooks = []
+            raise
         self.loaders = Loaders.build(self.db, self.viewer.user.id if self.viewer else None)
         if self.wake_mail is not None:
             self.wake_mail()
+        hooks, self.committed_hooks = self.committed_hooks, []
+        for hook in hooks:
+            await hook()
+
+    def after_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` (a live update to other processes) once the mutation's
+        transaction has committed; never if it rolls back."""
+        self.committed_hooks.append(hook)
+
+    async def for_operation(self, operation_id: str) -> Context | None:
+        """A context for one operation on a long-lived WebSocket: a database
+        session of its own, the viewer's session checked again and fresh
+        loaders, so an ended session or a removed permission takes effect at
+        the next operation. None when the viewer's session has ended."""
+        db = RequestDb(self.db.database)
+        viewer = self.viewer
+        if viewer is not None:
+            async with db.read() as session:
+                found = await active_session_by_id(session, viewer.session.id)
+            if found is None:
+                await db.close()
+                return None
+            viewer = Viewer(user=found[1], session=found[0], via_cookie=viewer.via_cookie)
+        return Context(
+            request=self.request,
+            response=None,
+            settings=self.settings,
+            db=db,
+            loaders=Loaders.build(db, viewer.user.id if viewer else None),
+            locale=self.locale,
+            client_ip=self.client_ip,
+            request_id=f"{self.request_id}.{operation_id[:32]}",
+            viewer=viewer,
+            limiter=self.limiter.for_request(db.release),
+            user_agent=self.user_agent,
+            wake_mail=self.wake_mail,
+            events=self.events,
+            connection_params=self.connection_params,
+        )
+
+    async def session_alive(self) -> bool:
+        """Whether the viewer's session still works (for a socket's guard)."""
+        if self.viewer is None:
+            return True
+        async with self.db.read() as session:
+            found = await active_session_by_id(session, self.viewer.session.id)
+        await self.db.release()
+        return found is not None
 
     async def refresh_viewer(self) -> None:
         """For long-lived subscriptions: the session must still be live, and
@@ -157,31 +223,56 @@ def bearer_token(request: HTTPConnection) -> str | None:
 
 
 async def authenticate(
-    db: RequestDb, request: HTTPConnection, settings: Settings
+    db: RequestDb,
+    request: HTTPConnection,
+    settings: Settings,
+    cache: SessionCache | None = None,
 ) -> tuple[Viewer | None, bool]:
     """The viewer from `Authorization: Bearer` or else the session cookie; the
     second value says a cookie was sent that no longer works (to clear it).
 
-    A cookie-authenticated request must pass the CSRF check (auth/csrf.py).
+    A request without a bearer token must pass the CSRF check (auth/csrf.py).
     An unknown, expired or revoked credential is anonymous, not an error: the
-    fields that need a viewer say UNAUTHENTICATED.
+    fields that need a viewer say UNAUTHENTICATED. Live sessions come from
+    the session cache when it has them (auth/session_cache.py).
     """
     token = bearer_token(request)
     via_cookie = False
     if token is None:
         token = request.cookies.get(settings.session_cookie_name) or None
+        check_request(request, settings, has_cookie=token is not None)
         if token is None:
             return None, False
-        check_cookie_request(request, settings)
         via_cookie = True
-    async with db.read() as session:
-        found = await active_session_by_token(session, token)
-    if found is None:
-        return None, via_cookie
-    row, user = found
-    if (utcnow() - row.last_seen_at).total_seconds() >= settings.session_touch_seconds:
-        async with db.database.transaction() as session:
-            await touch_session(session, row, idle=timedelta(minutes=settings.session_idle_minutes))
+    now = utcnow()
+    clock = asyncio.get_running_loop().time()
+    token_hash = hash_token(token)
+    entry = cache.get(token_hash, now, clock) if cache is not None else None
+    if entry is not None:
+        row, user, last_seen = entry.session, entry.user, entry.last_seen_at
+    else:
+        async with db.read() as session:
+            found = await active_session_by_hash(session, token_hash)
+            if found is not None and cache is not None:
+                # Shared with later requests: out of this session, so nothing
+                # it does (a rollback expires what it holds) reaches them.
+                session.expunge(found[0])
+                session.expunge(found[1])
+        if found is None:
+            return None, via_cookie
+        row, user = found
+        last_seen = row.last_seen_at
+        if cache is not None:
+            cache.put(token_hash, row, user, clock)
+            entry = cache.get(token_hash, now, clock)
+    if (now - last_seen).total_seconds() >= settings.session_touch_seconds:
+        idle = timedelta(minutes=settings.session_idle_minutes)
+        async with db.read() as session:
+            await touch_session(session, row, idle=idle, now=now)
+        if entry is not None:
+            entry.last_seen_at = now
+            if entry.idle_expires_at is not None:
+                entry.idle_expires_at = now + idle
     return Viewer(user=user, session=row, via_cookie=via_cookie), False
 
 
@@ -194,10 +285,16 @@ async def build_context(
     limiter: RateLimiter,
     wake_mail: Callable[[], None] | None = None,
     events: EventBus | None = None,
+    sessions: SessionCache | None = None,
 ) -> Context:
     db = RequestDb(database)
     try:
-        viewer, stale_cookie = await authenticate(db, request, settings)
+        client = await authenticate_client(
+            db, request, limiter, settings.api_client_requests_per_minute
+        )
+        viewer, stale_cookie = (
+            (None, False) if client else await authenticate(db, request, settings, sessions)
+        )
     except BaseException:
         await db.close()
         raise
@@ -215,10 +312,11 @@ async def build_context(
         client_ip=request.client.host if request.client else "",
         request_id=str(request_id),
         viewer=viewer,
-        limiter=limiter,
+        limiter=limiter.for_request(db.release),
         user_agent=request.headers.get("user-agent"),
         wake_mail=wake_mail,
         events=events,
+        api_client=client,
     )
     if stale_cookie:
         context.clear_session_cookie()

@@ -1,17 +1,23 @@
-"""Cross-site request forgery protection for cookie-authenticated requests.
+"""Cross-site request forgery protection.
 
 A browser sends the session cookie with any request to this site, even one a
-hostile page starts (a form post, an <img>, a WebSocket). A request that
-authenticates with the cookie must therefore prove it was made by script from
-an allowed page:
+hostile page starts (a form post, an <img>, a WebSocket), and it keeps a cookie
+that any response sets, even to a request a hostile page sent. So every request
+that could use the cookie or get one must prove it was made by script from an
+allowed page, cookie present or not (a cross-site `login` would otherwise sign
+the visitor into the attacker's login):
 
-- its Origin, when sent, is this service's own or one of CORS_ORIGINS;
-- and it is a JSON POST (a content type no form can send without a CORS
-  preflight), or it carries the `X-CSRF-Protection` header (any value; a
-  header no cross-site page can add either). Multipart uploads and GET
-  queries need the header.
+- its Origin, when sent, is this service's own or one of CORS_ORIGINS (a
+  `null` Origin, sent by sandboxed frames and some redirects, is not);
+- a POST is JSON (a content type no form can send without a CORS preflight) or
+  carries the `X-CSRF-Protection` header (any value; a header no cross-site
+  page can add either): multipart uploads need the header;
+- a GET that carries the cookie needs the header too (GET never changes
+  anything, so an anonymous GET is not checked);
+- a WebSocket handshake's Origin is checked like a POST's.
 
-Bearer-token requests carry no ambient authority and are not checked.
+Requests with `Authorization: Bearer` carry no ambient authority and set no
+cookie a hostile page could use: they are not checked.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ CSRF_HEADER = "x-csrf-protection"
 
 
 class CsrfRefused(Exception):
-    """A cookie-authenticated request that a cross-site page could have sent."""
+    """A request that a cross-site page could have sent."""
 
 
 def _origin_of(url: str) -> str:
@@ -37,13 +43,19 @@ def allowed_origins(request: HTTPConnection, settings: Settings) -> set[str]:
     return {own, _origin_of(settings.public_base_url), *(o.lower() for o in settings.cors_origins)}
 
 
-def check_cookie_request(request: HTTPConnection, settings: Settings) -> None:
+def check_request(request: HTTPConnection, settings: Settings, *, has_cookie: bool) -> None:
+    """Raise CsrfRefused for a request without a bearer token that a hostile
+    page could have sent (see the module docstring)."""
+    websocket = request.scope["type"] == "websocket"
+    method = request.scope.get("method")
+    if method == "GET" and not has_cookie:
+        return
     origin = request.headers.get("origin")
     if origin and origin.rstrip("/").lower() not in allowed_origins(request, settings):
         raise CsrfRefused
-    if request.scope["type"] == "websocket" or request.headers.get(CSRF_HEADER):
+    if websocket or request.headers.get(CSRF_HEADER):
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if request.scope.get("method") == "POST" and content_type == "application/json":
+    if method == "POST" and content_type == "application/json":
         return
     raise CsrfRefused

@@ -25,8 +25,8 @@ from strawberry.types import Info
 
 from clientzone.auth.access import active_grant, reachable_account, require_permission
 from clientzone.auth.context import Context
-from clientzone.errors import NotFound
-from clientzone.ids import decode_id_of
+from clientzone.core.errors import NotFound
+from clientzone.core.ids import decode_id_of
 from clientzone.models.accounts import Account
 from clientzone.models.memberships import Permission
 

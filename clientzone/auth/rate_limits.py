@@ -16,16 +16,19 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from redis.asyncio import Redis
 
+from clientzone.core.errors import RateLimited
 from clientzone.db import Database
-from clientzone.errors import RateLimited
 from clientzone.models import rate_limits as counters
 from clientzone.models.base import utcnow
+from clientzone.observability import metrics
 
 
 @dataclass(frozen=True)
@@ -49,16 +52,26 @@ class Backoff:
         return float(min(self.cap_seconds, self.base_seconds * 2 ** (failures - self.free - 1)))
 
 
-LOGIN_PER_EMAIL = Backoff("login-email", free=5, base_seconds=2, cap_seconds=900)
+# Logins are limited three ways (docs/authentication.md#rate-limits):
+# - per address from one IP: a few tries, then growing waits;
+# - per IP: a wide net for one machine trying many addresses;
+# - per address from anywhere: stops slow guessing from many IPs, but does not
+#   apply from an IP the person signed in from before (the caller checks), so a
+#   stranger cannot lock someone out of their own networks.
+LOGIN_PER_EMAIL_AND_IP = Backoff("login-email-ip", free=5, base_seconds=2, cap_seconds=900)
 LOGIN_PER_IP = Backoff("login-ip", free=30, base_seconds=1, cap_seconds=900)
+LOGIN_PER_EMAIL = Backoff("login-email", free=50, base_seconds=30, cap_seconds=900)
 PASSWORD_CONFIRM = Backoff("password-confirm", free=5, base_seconds=2, cap_seconds=900)
 LEGACY_CLAIM = Backoff("legacy-claim", free=5, base_seconds=2, cap_seconds=900)
+SECOND_FACTOR_ATTEMPT = Backoff("second-factor", free=5, base_seconds=2, cap_seconds=900)
 RESET_REQUEST_PER_LOGIN = Limit("reset-login", 3, timedelta(hours=1))
 RESET_REQUEST_PER_IP = Limit("reset-ip", 20, timedelta(hours=1))
 RESET_ATTEMPT_PER_IP = Limit("reset-attempt-ip", 30, timedelta(hours=1))
 VERIFY_ATTEMPT_PER_IP = Limit("verify-ip", 30, timedelta(hours=1))
 VERIFICATION_EMAIL_PER_USER = Limit("verification-email", 3, timedelta(hours=1))
 SIGNUP_PER_IP = Limit("signup-ip", 10, timedelta(hours=1))
+# Support checking an account's security PIN on the phone, per account.
+STAFF_PIN_CHECK_PER_ACCOUNT = Limit("staff-pin-check", 5, timedelta(hours=1))
 
 
 class CounterStore(Protocol):
@@ -72,6 +85,9 @@ class CounterStore(Protocol):
         """Seconds until `key` lapses; 0 when it is not set."""
 
     async def clear(self, *keys: str) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise when the store cannot answer (readiness)."""
 
     async def close(self) -> None: ...
 
@@ -101,6 +117,9 @@ class DatabaseCounters:
     async def clear(self, *keys: str) -> None:
         async with self.database.transaction() as session:
             await counters.remove(session, *keys)
+
+    async def ping(self) -> None:
+        return None  # the database is checked on its own
 
     async def close(self) -> None:
         return None
@@ -135,6 +154,9 @@ class RedisCounters:
     async def clear(self, *keys: str) -> None:
         await self.redis.delete(*(self.prefix + key for key in keys))
 
+    async def ping(self) -> None:
+        await self.redis.ping()
+
     async def close(self) -> None:
         await self.redis.aclose()
 
@@ -148,14 +170,55 @@ def _seconds(value: float) -> int:
     return max(1, math.ceil(value))
 
 
+class _ReleasingCounters:
+    """Database counters as one request uses them: each counter update is a
+    transaction of its own, so the request's read connection goes back to the
+    pool first (a request never holds a connection while it waits for another)."""
+
+    def __init__(self, store: CounterStore, release: Callable[[], Awaitable[None]]) -> None:
+        self.store = store
+        self.release = release
+
+    async def increment(self, key: str, window: timedelta) -> tuple[int, float]:
+        await self.release()
+        return await self.store.increment(key, window)
+
+    async def hold(self, key: str, seconds: float) -> None:
+        await self.release()
+        await self.store.hold(key, seconds)
+
+    async def remaining(self, key: str) -> float:
+        await self.release()
+        return await self.store.remaining(key)
+
+    async def clear(self, *keys: str) -> None:
+        await self.release()
+        await self.store.clear(*keys)
+
+    async def ping(self) -> None:
+        await self.store.ping()
+
+    async def close(self) -> None:
+        return None
+
+
 class RateLimiter:
     def __init__(self, store: CounterStore) -> None:
         self.store = store
+
+    def for_request(self, release: Callable[[], Awaitable[None]]) -> RateLimiter:
+        """This limiter for one request, which gives its read connection back
+        (`release`) before a counter in the database is touched."""
+        store = self.store.store if isinstance(self.store, _ReleasingCounters) else self.store
+        if isinstance(store, DatabaseCounters):
+            return RateLimiter(_ReleasingCounters(store, release))
+        return self
 
     async def hit(self, limit: Limit, subject: str) -> None:
         """Count one request; RATE_LIMITED once the window's limit is passed."""
         count, left = await self.store.increment(_key(limit.name, subject), limit.window)
         if count > limit.limit:
+            metrics.RATE_LIMITED.labels(limit.name).inc()
             raise RateLimited(_seconds(left))
 
     async def allowed(self, limit: Limit, subject: str) -> bool:
@@ -165,9 +228,14 @@ class RateLimiter:
 
     async def check(self, backoff: Backoff, subject: str) -> None:
         """RATE_LIMITED while the subject waits out its last failure's delay."""
-        left = await self.store.remaining(_key(backoff.name, subject, ":block"))
+        left = await self.blocked_for(backoff, subject)
         if left > 0:
+            metrics.RATE_LIMITED.labels(backoff.name).inc()
             raise RateLimited(_seconds(left))
+
+    async def blocked_for(self, backoff: Backoff, subject: str) -> float:
+        """Seconds the subject still waits (0: not blocked)."""
+        return await self.store.remaining(_key(backoff.name, subject, ":block"))
 
     async def failed(self, backoff: Backoff, subject: str) -> None:
         failures, _ = await self.store.increment(_key(backoff.name, subject), backoff.memory)
@@ -178,6 +246,9 @@ class RateLimiter:
     async def succeeded(self, backoff: Backoff, subject: str) -> None:
         await self.store.clear(_key(backoff.name, subject), _key(backoff.name, subject, ":block"))
 
+    async def ping(self) -> None:
+        await self.store.ping()
+
     async def close(self) -> None:
         await self.store.close()
 
@@ -187,3 +258,74 @@ def build_rate_limiter(database: Database, redis_url: str | None, prefix: str) -
         RedisCounters(redis_url, prefix) if redis_url else DatabaseCounters(database)
     )
     return RateLimiter(store)
+
+
+# Charge `cost` unless it would pass `limit`; the window starts at the first charge.
+_SPEND = """
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+local cost = tonumber(ARGV[1])
+if spent + cost > tonumber(ARGV[2]) and spent > 0 then
+  return {-1, redis.call('PTTL', KEYS[1])}
+end
+spent = redis.call('INCRBY', KEYS[1], cost)
+if spent == cost then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return {spent, redis.call('PTTL', KEYS[1])}
+"""
+
+BUDGET_WINDOW_SECONDS = 60.0
+
+
+class CostBudget:
+    """What one client (a session, else an IP address) may spend per minute in
+    query cost (schema/cost.py). Shared through Redis when REDIS_URL is set;
+    otherwise each server process keeps its own (counting in the database
+    would cost a write per request). A single operation is never refused by
+    the budget alone when it is the first of its window."""
+
+    def __init__(self, per_minute: int, redis_url: str | None, prefix: str) -> None:
+        self.per_minute = per_minute
+        self.prefix = prefix
+        self.redis: Redis | None = None
+        self._windows: dict[str, tuple[float, int]] = {}
+        if redis_url:
+            self.redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+            self._spend = self.redis.register_script(_SPEND)
+
+    async def spend(self, client: str, cost: int) -> tuple[int, int]:
+        """Charge `cost`; returns (what is left, seconds until the window
+        restarts); RATE_LIMITED when the client has spent its minute's budget."""
+        key = _key("cost", client)
+        if self.redis is not None:
+            window_ms = int(BUDGET_WINDOW_SECONDS * 1000)
+            spent, ttl_ms = await self._spend(
+                keys=[self.prefix + key], args=[cost, self.per_minute, window_ms]
+            )
+            reset = _seconds(max(0, int(ttl_ms)) / 1000)
+            if int(spent) < 0:
+                metrics.RATE_LIMITED.labels("cost-budget").inc()
+                raise RateLimited(reset)
+            return max(0, self.per_minute - int(spent)), reset
+        return self._spend_locally(key, cost)
+
+    def _spend_locally(self, key: str, cost: int) -> tuple[int, int]:
+        now = time.monotonic()
+        started, spent = self._windows.get(key, (now, 0))
+        if now - started >= BUDGET_WINDOW_SECONDS:
+            started, spent = now, 0
+        reset = _seconds(BUDGET_WINDOW_SECONDS - (now - started))
+        if spent > 0 and spent + cost > self.per_minute:
+            metrics.RATE_LIMITED.labels("cost-budget").inc()
+            raise RateLimited(reset)
+        self._windows[key] = (started, spent + cost)
+        if len(self._windows) > 100_000:
+            self._forget(now)
+        return max(0, self.per_minute - spent - cost), reset
+
+    def _forget(self, now: float) -> None:
+        for key, (started, _) in list(self._windows.items()):
+            if now - started >= BUDGET_WINDOW_SECONDS:
+                del self._windows[key]
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()

@@ -10,6 +10,9 @@ Two kinds of message:
 
 Enqueueing validates addresses and renders the templates; either failing raises
 `OutboxError`, so the caller's transaction (and its change) is rolled back.
+A message that carries a one-time link or code is given `carries_token`: its
+hash is kept with the message, so a retry after an outage can tell whether
+the link still works (mailers/retry.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientzone.config import Settings
+from clientzone.core.tokens import hash_token
 from clientzone.mailers.templates import Brand, render
 from clientzone.models.accounts import Account
 from clientzone.models.contacts import EmailCategory, contact_emails_for_category
@@ -63,6 +67,8 @@ def _message(
     category: EmailCategory | None,
     account_id: uuid.UUID | None,
     user_id: uuid.UUID | None,
+    carries_token: str | None = None,
+    unsubscribable: list[str] | None = None,
 ) -> EmailMessage:
     if not recipients:
         raise OutboxError(f"message {template!r} has no recipient")
@@ -76,12 +82,14 @@ def _message(
         account_id=account_id,
         user_id=user_id,
         recipients=recipients,
+        unsubscribable=unsubscribable or [],
         subject=rendered.subject,
         text_body=rendered.text,
         html_body=rendered.html,
         template=template,
         locale=locale,
         message_id=make_msgid(idstring=uuid.uuid4().hex, domain=domain),
+        token_hash=hash_token(carries_token) if carries_token else None,
     )
 
 
@@ -92,6 +100,7 @@ async def notify_user(
     user: User,
     template: str,
     to: str | None = None,
+    carries_token: str | None = None,
     **variables: Any,
 ) -> EmailMessage:
     """A login message to `user` alone (at `to`, an address being verified, or
@@ -105,6 +114,7 @@ async def notify_user(
         category=None,
         account_id=None,
         user_id=user.id,
+        carries_token=carries_token,
     )
     session.add(message)
     return message
@@ -117,6 +127,7 @@ async def notify_address(
     to: str,
     locale: Locale,
     template: str,
+    carries_token: str | None = None,
     **variables: Any,
 ) -> EmailMessage:
     """A message to someone without a login yet (an invitation). It is not
@@ -130,6 +141,7 @@ async def notify_address(
         category=None,
         account_id=None,
         user_id=None,
+        carries_token=carries_token,
     )
     session.add(message)
     return message
@@ -150,13 +162,18 @@ async def notify_account(
     to be told, which must not stop the change."""
     contacts = await contact_emails_for_category(session, account_id=account.id, category=category)
     recipients = normalized_recipients([account.email] if account.email else [])
-    for address in [*contacts, *also_to]:
+    unsubscribable: list[str] = []  # contacts, who choose their categories
+    for position, address in enumerate([*contacts, *also_to]):
         # One contact's bad address must not stop the account's mail (nor the
         # change that sends it): skip it and say so.
+        known = len(recipients)
         try:
             recipients = normalized_recipients([*recipients, address])
         except OutboxError as exc:
             logger.warning("account %s: contact skipped: %s", account.number, exc)
+            continue
+        if position < len(contacts) and len(recipients) > known:
+            unsubscribable.append(recipients[-1])
     if not recipients:
         logger.info("account %s: nobody receives %s mail", account.number, category.value)
         return None
@@ -169,6 +186,7 @@ async def notify_account(
         category=category,
         account_id=account.id,
         user_id=None,
+        unsubscribable=unsubscribable,
     )
     session.add(message)
     return message

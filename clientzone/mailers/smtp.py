@@ -19,6 +19,8 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 
 from clientzone.config import Settings, SmtpSecurity
+from clientzone.mailers import unsubscribe
+from clientzone.mailers.dkim_signing import Signer
 from clientzone.models.base import utcnow
 from clientzone.models.mail import Delivery, EmailMessage, EmailStatus
 
@@ -38,6 +40,16 @@ def to_mime(message: EmailMessage, settings: Settings, recipient: str) -> MimeMe
     mime["Subject"] = message.subject
     mime["Message-ID"] = message.message_id
     mime["Date"] = format_datetime(message.created_at)
+    # Every message is written by the system, none by a person (RFC 3834):
+    # auto-responders must not answer it.
+    mime["Auto-Submitted"] = "auto-generated"
+    contact = recipient in (message.unsubscribable or [])
+    if contact and message.category is not None and message.account_id is not None:
+        one_click = unsubscribe.token(
+            settings, account_id=message.account_id, email=recipient, category=message.category
+        )
+        mime["List-Unsubscribe"] = f"<{unsubscribe.link(settings, one_click)}>"
+        mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mime.set_content(message.text_body)
     mime.add_alternative(message.html_body, subtype="html")
     # After the bodies: setting content clears Content-* headers.
@@ -72,6 +84,7 @@ class Transport:
         self.max_attempts = settings.mail_max_attempts
         self.client: aiosmtplib.SMTP | None = None
         self.connect_error: str | None = None
+        self.signer = Signer.from_settings(settings)
 
     async def __aenter__(self) -> Transport:
         settings = self.settings
@@ -119,7 +132,9 @@ class Transport:
             return _outcome(message, outcomes, [reason], self.max_attempts)
         errors: list[str] = []
         for recipient in due:
-            final, error = await _send_copy(self.client, message, self.settings, recipient)
+            final, error = await _send_copy(
+                self.client, message, self.settings, recipient, self.signer
+            )
             if final is not None:
                 outcomes[recipient] = final
             if error is not None:
@@ -130,11 +145,18 @@ class Transport:
 
 
 async def _send_copy(
-    client: aiosmtplib.SMTP, message: EmailMessage, settings: Settings, recipient: str
+    client: aiosmtplib.SMTP,
+    message: EmailMessage,
+    settings: Settings,
+    recipient: str,
+    signer: Signer | None = None,
 ) -> tuple[str | None, str | None]:
     """(final outcome or None if still due, error text) for one recipient's copy."""
+    mime = to_mime(message, settings, recipient)
+    if signer is not None:
+        signer.sign(mime)
     try:
-        await client.send_message(to_mime(message, settings, recipient), recipients=[recipient])
+        await client.send_message(mime, recipients=[recipient])
     except aiosmtplib.SMTPRecipientsRefused as exc:
         refusal = exc.recipients[0]
         return _refused(refusal.code, refusal.message)

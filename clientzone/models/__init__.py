@@ -7,6 +7,7 @@ so no query can run unscoped. Importing this package registers every table on
 
 from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.activity import ActivityEntry
+from clientzone.models.api_clients import ApiAccessToken, ApiClient
 from clientzone.models.cases import (
     Case,
     CaseAttachment,
@@ -17,8 +18,10 @@ from clientzone.models.cases import (
     CaseSubcategory,
 )
 from clientzone.models.contacts import Contact, EmailCategory
+from clientzone.models.documents import PersistedDocument
 from clientzone.models.invitations import Invitation
 from clientzone.models.invoices import DocumentType, Invoice, InvoiceDocument, InvoiceLine
+from clientzone.models.jobs import ScheduledJob
 from clientzone.models.ledger import LedgerEntry
 from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
@@ -28,6 +31,7 @@ from clientzone.models.payments import Payment, PaymentEvent
 from clientzone.models.rate_limits import RateLimitCounter
 from clientzone.models.security_events import SecurityEvent
 from clientzone.models.sessions import AuthSession, SessionKind
+from clientzone.models.staff import StaffAuditRecord, StaffMember, StaffRecoveryCode
 from clientzone.models.user_tokens import UserToken
 from clientzone.models.users import Locale, User, UserStatus
 
@@ -35,6 +39,8 @@ __all__ = [
     "Account",
     "AccountStatus",
     "ActivityEntry",
+    "ApiAccessToken",
+    "ApiClient",
     "AuthSession",
     "Case",
     "CaseAttachment",
@@ -62,11 +68,16 @@ __all__ = [
     "Payment",
     "PaymentEvent",
     "Permission",
+    "PersistedDocument",
     "RateLimitCounter",
     "Role",
+    "ScheduledJob",
     "SecurityEvent",
     "Service",
     "SessionKind",
+    "StaffAuditRecord",
+    "StaffMember",
+    "StaffRecoveryCode",
     "User",
     "UserStatus",
     "UserToken",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, select, update
+from sqlalchemy import Index, String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, col
 
@@ -24,7 +24,14 @@ class AccountStatus(StrEnum):
 class Account(PostalAddress, table=True):
     __tablename__ = "accounts"
     # Linked accounts are listed by customer number: one index walk per page.
-    __table_args__ = (Index("ix_accounts_parent_id_number", "parent_id", "number"),)
+    __table_args__ = (
+        Index("ix_accounts_parent_id_number", "parent_id", "number"),
+        # Support's customer search (models/customer_search.py).
+        Index("ix_accounts_email", "email"),
+        Index("ix_accounts_tax_id", "tax_id"),
+        Index("ix_accounts_phone", "phone"),
+        Index("ix_accounts_mobile_phone", "mobile_phone"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     number: str = Field(sa_type=String(32), unique=True)
@@ -49,8 +56,11 @@ class Account(PostalAddress, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+_ACCOUNTS_BY_IDS = select(Account).where(col(Account.id).in_(bindparam("ids", expanding=True)))
+
+
 async def accounts_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Account]:
-    result = await session.execute(select(Account).where(col(Account.id).in_(ids)))
+    result = await session.execute(_ACCOUNTS_BY_IDS, {"ids": list(ids)})
     return list(result.scalars())
 
 
@@ -61,6 +71,19 @@ async def update_account(session: AsyncSession, account_id: uuid.UUID, **values:
     )
     statement = select(Account).where(col(Account.id) == account_id)
     return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one()
+
+
+async def lock_account(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Make this transaction the only one changing the account's money until it
+    ends: what is owed, what is being paid and what was paid are read and
+    written by one transaction at a time. A no-op write first, because SQLite
+    has no row locks (the write takes its one writer's lock for the rest of the
+    transaction, and the reads after it see the latest commit); PostgreSQL
+    locks the row (then `SELECT ... FOR UPDATE` in post_movement is already ours).
+    """
+    await session.execute(
+        update(Account).where(col(Account.id) == account_id).values(updated_at=Account.updated_at)
+    )
 
 
 async def account_by_number(session: AsyncSession, number: str) -> Account | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -56,6 +56,11 @@ def new_id() -> uuid.UUID:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Due dates are compared with today's date in UTC."""
+    return utcnow().date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

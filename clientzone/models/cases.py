@@ -143,6 +143,9 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_cases_account_id_id", "account_id", "id"),
         Index("ix_cases_account_id_status_id", "account_id", "status", "id"),
+        # The staff desk: by status or by assignee, oldest waiting first.
+        Index("ix_cases_status_updated_at_id", "status", "updated_at", "id"),
+        Index("ix_cases_assignee_id_updated_at_id", "assignee_id", "updated_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -162,6 +165,8 @@ class Case(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The staff member handling it (the staff desk); None: in the queue.
+    assignee_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
 
     @property
     def display_number(self) -> str:

@@ -53,6 +53,8 @@ class Contact(PostalAddress, table=True):
     __table_args__ = (
         UniqueConstraint("account_id", "email"),
         Index("ix_contacts_account_id_last_name_id", "account_id", "last_name", "id"),
+        Index("ix_contacts_email", "email"),
+        Index("ix_contacts_phone", "phone"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -64,6 +66,14 @@ class Contact(PostalAddress, table=True):
     phone: str | None = Field(default=None, sa_type=String(32))
     active: bool = True
     categories: frozenset[EmailCategory] = Field(default=frozenset(), sa_type=CategorySet)
+    # A contact who can sign in (grantContactAccess): the invitation sent to
+    # their email, and the membership once they are one.
+    invitation_id: uuid.UUID | None = Field(
+        default=None, foreign_key="invitations.id", ondelete="SET NULL"
+    )
+    membership_id: uuid.UUID | None = Field(
+        default=None, foreign_key="memberships.id", ondelete="SET NULL"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -8,6 +8,7 @@ and expiry, and the old link stops working.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,10 +17,10 @@ from sqlalchemy import Index, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from clientzone.core.tokens import hash_token, new_token
 from clientzone.models.base import UTCDateTime, new_id, utcnow
 from clientzone.models.memberships import Permission, PermissionSet
 from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
-from clientzone.tokens import hash_token, new_token
 
 INVITATION_LIFETIME = timedelta(hours=48)
 
@@ -46,6 +47,8 @@ class Invitation(SQLModel, table=True):
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     accepted_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Sent by support to an account nobody reaches yet: the acceptor is its owner.
+    as_owner: bool = False
 
     @property
     def status(self) -> InvitationStatus:
@@ -65,6 +68,7 @@ async def create_invitation(
     email: str,
     permissions: frozenset[Permission],
     invited_by: uuid.UUID,
+    as_owner: bool = False,
 ) -> tuple[str, Invitation]:
     """A new invitation; returns the link token (emailed, never stored)."""
     token = new_token()
@@ -75,6 +79,7 @@ async def create_invitation(
         token_hash=hash_token(token),
         invited_by=invited_by,
         expires_at=utcnow() + INVITATION_LIFETIME,
+        as_owner=as_owner,
     )
     session.add(invitation)
     await session.flush()
@@ -94,6 +99,17 @@ async def renew_invitation(session: AsyncSession, invitation: Invitation) -> str
 async def invitation_by_token(session: AsyncSession, token: str) -> Invitation | None:
     statement = select(Invitation).where(col(Invitation.token_hash) == hash_token(token))
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def invitations_by_token_hash(
+    session: AsyncSession, token_hashes: Sequence[str]
+) -> dict[str, Invitation]:
+    """The invitations whose current link tokens hash to these, by hash (a
+    resent invitation has a new token: its old link is not found)."""
+    if not token_hashes:
+        return {}
+    statement = select(Invitation).where(col(Invitation.token_hash).in_(token_hashes))
+    return {row.token_hash: row for row in (await session.execute(statement)).scalars()}
 
 
 async def invitation_in_account(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    bindparam,
     func,
     select,
 )
@@ -30,7 +31,13 @@ from sqlalchemy.orm import defer
 from sqlmodel import Field, SQLModel, col
 
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
-from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
+from clientzone.models.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    fetch_first_pages,
+    fetch_page,
+)
 
 
 class InvoiceStatus(StrEnum):
@@ -133,6 +140,8 @@ _KEYS = {
 
 @dataclass(frozen=True)
 class InvoiceFilter:
+    """Every field None: all the invoices a customer sees."""
+
     status: InvoiceStatus | None = None
     issued_from: date | None = None
     issued_to: date | None = None
@@ -141,6 +150,13 @@ class InvoiceFilter:
     number: str | None = None
     min_total_minor: int | None = None
     max_total_minor: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self == NO_FILTER
+
+
+NO_FILTER = InvoiceFilter()
 
 
 def _visible(account_id: uuid.UUID, flt: InvoiceFilter, today: date) -> Any:
@@ -191,6 +207,31 @@ async def invoices_page(
     )
 
 
+_OF_ACCOUNTS = select(Invoice).where(
+    col(Invoice.account_id).in_(bindparam("account_ids", expanding=True)),
+    col(Invoice.status) != InvoiceStatus.DRAFT,
+)
+
+
+async def first_invoice_pages(
+    session: AsyncSession, *, account_ids: Sequence[uuid.UUID], size: int, today: date
+) -> dict[uuid.UUID, Page[Invoice]]:
+    """The newest `size` invoices of each account, in one statement (the list
+    under each account of a screen that shows several)."""
+    return await fetch_first_pages(
+        session,
+        _OF_ACCOUNTS,
+        params={"account_ids": list(account_ids)},
+        cache_key="invoices-of-accounts",
+        entity=Invoice,
+        partition_by=col(Invoice.account_id),
+        parent_of=lambda invoice: invoice.account_id,
+        sort=_ORDERS[InvoiceOrder.ISSUED_ON_DESC],
+        size=size,
+        key_of=_KEYS[InvoiceOrder.ISSUED_ON_DESC],
+    )
+
+
 async def count_invoices(
     session: AsyncSession, *, account_id: uuid.UUID, invoice_filter: InvoiceFilter, today: date
 ) -> int:
@@ -216,23 +257,31 @@ async def account_of_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> uu
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+_LINES = (
+    select(InvoiceLine)
+    .where(col(InvoiceLine.invoice_id).in_(bindparam("invoice_ids", expanding=True)))
+    .order_by(col(InvoiceLine.invoice_id), col(InvoiceLine.position))
+)
+
+
 async def lines_of_invoices(
     session: AsyncSession, invoice_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[InvoiceLine]]:
-    statement = (
-        select(InvoiceLine)
-        .where(col(InvoiceLine.invoice_id).in_(invoice_ids))
-        .order_by(col(InvoiceLine.invoice_id), col(InvoiceLine.position))
-    )
     found: dict[uuid.UUID, list[InvoiceLine]] = {}
-    for line in (await session.execute(statement)).scalars():
+    rows = await session.execute(_LINES, {"invoice_ids": list(invoice_ids)})
+    for line in rows.scalars():
         found.setdefault(line.invoice_id, []).append(line)
     return found
 
 
+_DOCUMENT_TYPES = select(DocumentType).where(
+    col(DocumentType.code).in_(bindparam("codes", expanding=True))
+)
+
+
 async def document_types(session: AsyncSession, codes: Sequence[str]) -> dict[str, DocumentType]:
-    statement = select(DocumentType).where(col(DocumentType.code).in_(codes))
-    return {t.code: t for t in (await session.execute(statement)).scalars()}
+    found = await session.execute(_DOCUMENT_TYPES, {"codes": list(codes)})
+    return {t.code: t for t in found.scalars()}
 
 
 async def latest_invoice(session: AsyncSession, *, account_id: uuid.UUID) -> Invoice | None:
@@ -268,18 +317,21 @@ class InvoiceDocument(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+_DOCUMENTS = (
+    select(InvoiceDocument)
+    .options(defer(InvoiceDocument.content))  # type: ignore[arg-type]
+    .where(col(InvoiceDocument.invoice_id).in_(bindparam("invoice_ids", expanding=True)))
+    .order_by(col(InvoiceDocument.invoice_id), col(InvoiceDocument.kind))
+)
+
+
 async def documents_of_invoices(
     session: AsyncSession, invoice_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[InvoiceDocument]]:
     """The documents' descriptions (not their content), by invoice."""
-    statement = (
-        select(InvoiceDocument)
-        .options(defer(InvoiceDocument.content))  # type: ignore[arg-type]
-        .where(col(InvoiceDocument.invoice_id).in_(invoice_ids))
-        .order_by(col(InvoiceDocument.invoice_id), col(InvoiceDocument.kind))
-    )
     found: dict[uuid.UUID, list[InvoiceDocument]] = {}
-    for document in (await session.execute(statement)).scalars():
+    rows = await session.execute(_DOCUMENTS, {"invoice_ids": list(invoice_ids)})
+    for document in rows.scalars():
         found.setdefault(document.invoice_id, []).append(document)
     return found
 
@@ -294,6 +346,21 @@ async def document_with_invoice(
     )
     row = (await session.execute(statement)).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+async def invoices_by_account_number(
+    session: AsyncSession, keys: Sequence[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], Invoice]:
+    """Invoices by (account, number): what a ledger movement's reference names."""
+    if not keys:
+        return {}
+    statement = select(Invoice).where(
+        col(Invoice.account_id).in_({a for a, _ in keys}),
+        col(Invoice.number).in_({n for _, n in keys}),
+    )
+    wanted = set(keys)
+    rows = {(i.account_id, i.number): i for i in (await session.execute(statement)).scalars()}
+    return {key: row for key, row in rows.items() if key in wanted}
 
 
 async def invoices_by_ids(

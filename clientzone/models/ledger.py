@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint, and_, func, select
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -115,11 +115,16 @@ async def ledger_page(
     """Oldest first; `last: N` is the newest N without reading the rest."""
     return await fetch_page(
         session,
-        select(LedgerEntry).where(col(LedgerEntry.account_id) == account_id),
+        _LEDGER,
         sort=LEDGER_ORDER,
         page=page,
         key_of=lambda e: (e.seq,),
+        params={"account_id": account_id},
+        cache_key="ledger",
     )
+
+
+_LEDGER = select(LedgerEntry).where(col(LedgerEntry.account_id) == bindparam("account_id"))
 
 
 async def count_movements(session: AsyncSession, *, account_id: uuid.UUID) -> int:
@@ -127,26 +132,31 @@ async def count_movements(session: AsyncSession, *, account_id: uuid.UUID) -> in
     return int((await session.execute(statement)).scalar_one())
 
 
-async def balances(session: AsyncSession, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """The running balance after each account's last movement (absent: none yet)."""
+def _balances_statement() -> Any:
     latest = (
         select(
             col(LedgerEntry.account_id).label("account_id"), func.max(LedgerEntry.seq).label("seq")
         )
-        .where(col(LedgerEntry.account_id).in_(account_ids))
+        .where(col(LedgerEntry.account_id).in_(bindparam("account_ids", expanding=True)))
         .group_by(col(LedgerEntry.account_id))
         .subquery()
     )
-    statement = select(col(LedgerEntry.account_id), col(LedgerEntry.balance_minor)).join(
+    return select(col(LedgerEntry.account_id), col(LedgerEntry.balance_minor)).join(
         latest,
         and_(
             col(LedgerEntry.account_id) == latest.c.account_id,
             col(LedgerEntry.seq) == latest.c.seq,
         ),
     )
-    return {
-        account_id: int(balance) for account_id, balance in (await session.execute(statement)).all()
-    }
+
+
+_BALANCES = _balances_statement()
+
+
+async def balances(session: AsyncSession, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The running balance after each account's last movement (absent: none yet)."""
+    found = await session.execute(_BALANCES, {"account_ids": list(account_ids)})
+    return {account_id: int(balance) for account_id, balance in found.all()}
 
 
 async def movements_between(

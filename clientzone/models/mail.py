@@ -14,11 +14,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, func, or_, select, text, update
+from sqlalchemy import JSON, Index, String, Text, cast, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -59,6 +59,11 @@ class EmailMessage(SQLModel, table=True):
     deliveries: dict[str, str] = Field(
         default_factory=dict, sa_type=JSON, sa_column_kwargs={"server_default": text("'{}'")}
     )
+    # The recipients who are contacts (not the account's own address nor
+    # someone copied in): their copy carries a one-click unsubscribe link.
+    unsubscribable: list[str] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": text("'[]'")}
+    )
     subject: str = Field(sa_type=String(300))
     text_body: str = Field(sa_type=Text)
     html_body: str = Field(sa_type=Text)
@@ -71,6 +76,10 @@ class EmailMessage(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, sa_type=String(100))
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
+    # SHA-256 of the one-time token whose link or code the message carries (a
+    # password reset, an email verification, an invitation): a retry resends
+    # it only while that token still works (mailers/retry.py).
+    token_hash: str | None = Field(default=None, sa_type=String(64))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -208,6 +217,7 @@ def _account_emails(
     category: EmailCategory | None,
     sent_from: datetime | None,
     sent_to: datetime | None,
+    search: str | None = None,
 ) -> Any:
     statement = select(EmailMessage).where(
         col(EmailMessage.account_id) == account_id,
@@ -220,6 +230,18 @@ def _account_emails(
         statement = statement.where(col(EmailMessage.sent_at) >= sent_from)
     if sent_to is not None:
         statement = statement.where(col(EmailMessage.sent_at) < sent_to)
+    if search:
+        # Within one account's mail (the account_id, sent_at index): part of
+        # the subject or of a recipient's address, any case.
+        needle = search.strip().lower()
+        statement = statement.where(
+            or_(
+                func.lower(col(EmailMessage.subject)).contains(needle, autoescape=True),
+                func.lower(cast(col(EmailMessage.recipients), Text)).contains(
+                    needle, autoescape=True
+                ),
+            )
+        )
     return statement
 
 
@@ -231,11 +253,12 @@ async def account_emails_page(
     category: EmailCategory | None = None,
     sent_from: datetime | None = None,
     sent_to: datetime | None = None,
+    search: str | None = None,
 ) -> Page[EmailMessage]:
     """Sent account-category emails, newest first."""
     return await fetch_page(
         session,
-        _account_emails(account_id, category, sent_from, sent_to),
+        _account_emails(account_id, category, sent_from, sent_to, search),
         sort=ACCOUNT_EMAILS_ORDER,
         page=page,
         key_of=lambda m: (m.sent_at, m.id),
@@ -249,8 +272,9 @@ async def count_account_emails(
     category: EmailCategory | None = None,
     sent_from: datetime | None = None,
     sent_to: datetime | None = None,
+    search: str | None = None,
 ) -> int:
-    inner = _account_emails(account_id, category, sent_from, sent_to).subquery()
+    inner = _account_emails(account_id, category, sent_from, sent_to, search).subquery()
     return int((await session.execute(select(func.count()).select_from(inner))).scalar_one())
 
 
@@ -285,3 +309,75 @@ async def messages(
 
 async def message_by_id(session: AsyncSession, message_id: uuid.UUID) -> EmailMessage | None:
     return await session.get(EmailMessage, message_id)
+
+
+async def messages_by_ids(
+    session: AsyncSession, message_ids: Sequence[uuid.UUID]
+) -> list[EmailMessage]:
+    statement = select(EmailMessage).where(col(EmailMessage.id).in_(message_ids))
+    return list((await session.execute(statement)).scalars())
+
+
+async def dead_messages(
+    session: AsyncSession, *, since: datetime | None = None, until: datetime | None = None
+) -> list[EmailMessage]:
+    """DEAD messages queued in [since, until), oldest first."""
+    statement = (
+        select(EmailMessage)
+        .where(col(EmailMessage.status) == EmailStatus.DEAD)
+        .order_by(col(EmailMessage.created_at), col(EmailMessage.id))
+    )
+    if since is not None:
+        statement = statement.where(col(EmailMessage.created_at) >= since)
+    if until is not None:
+        statement = statement.where(col(EmailMessage.created_at) < until)
+    return list((await session.execute(statement)).scalars())
+
+
+async def requeue_dead(session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """DEAD messages back to the queue, due now with every attempt again; the
+    recipients already served (`deliveries`) are not sent another copy.
+    Returns the ids requeued: a message no longer DEAD (requeued by someone
+    else meanwhile) is left alone, so two retries at once requeue it once."""
+    if not message_ids:
+        return set()
+    result = await session.execute(
+        update(EmailMessage)
+        .where(col(EmailMessage.id).in_(message_ids), col(EmailMessage.status) == EmailStatus.DEAD)
+        .values(
+            status=EmailStatus.QUEUED,
+            attempts=0,
+            next_attempt_at=utcnow(),
+            claimed_by=None,
+            lease_expires_at=None,
+        )
+        .returning(col(EmailMessage.id))
+    )
+    return set(result.scalars())
+
+
+async def outbox_health(session: AsyncSession) -> tuple[dict[str, int], float | None]:
+    """Messages not yet sent by status (QUEUED, SENDING, DEAD: the history of
+    sent mail is not counted), and how many seconds the oldest message due for
+    sending has waited (None: none is due)."""
+    pending = [EmailStatus.QUEUED, EmailStatus.SENDING, EmailStatus.DEAD]
+    counts = select(col(EmailMessage.status), func.count()).where(
+        col(EmailMessage.status).in_(pending)
+    )
+    depth = {status.value: 0 for status in pending}
+    for status, count in (await session.execute(counts.group_by(col(EmailMessage.status)))).all():
+        depth[EmailStatus(status).value] = int(count)
+    now = utcnow()
+    oldest = (
+        await session.execute(
+            select(func.min(col(EmailMessage.next_attempt_at))).where(
+                col(EmailMessage.status) == EmailStatus.QUEUED,
+                col(EmailMessage.next_attempt_at) <= now,
+            )
+        )
+    ).scalar_one_or_none()
+    if oldest is None:
+        return depth, None
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return depth, max(0.0, (now - oldest).total_seconds())

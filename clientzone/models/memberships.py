@@ -30,16 +30,18 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import ColumnElement, Subquery
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
 from clientzone.models.accounts import Account
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
+from clientzone.models.contacts import Contact
 from clientzone.models.pagination import (
     Page,
     PageRequest,
@@ -69,6 +71,7 @@ class Permission(StrEnum):
     CASES_CREATE = "CASES_CREATE"
     EMAILS_VIEW = "EMAILS_VIEW"
     ACTIVITY_VIEW = "ACTIVITY_VIEW"
+    INTEGRATIONS_MANAGE = "INTEGRATIONS_MANAGE"
 
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)
@@ -105,6 +108,8 @@ class Membership(SQLModel, table=True):
     role: Role = Field(sa_type=StrEnumType(Role))
     permissions: frozenset[Permission] = Field(default=frozenset(), sa_type=PermissionSet)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A suspended member keeps the membership but reaches nothing in the account.
+    suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 @dataclass(frozen=True)
@@ -116,16 +121,23 @@ class Grant:
     role: Role
     permissions: frozenset[Permission]
     inherited: bool
+    suspended: bool = False  # then no permission at all
 
     @classmethod
     def from_row(cls, row: Any) -> Grant:
         role = Role(row.role)
+        suspended = bool(row.suspended)
+        if suspended:
+            permissions: frozenset[Permission] = frozenset()
+        else:
+            permissions = ALL_PERMISSIONS if role is Role.OWNER else row.permissions or frozenset()
         return cls(
             account_id=row.account_id,
             account_number=row.account_number,
             role=role,
-            permissions=ALL_PERMISSIONS if role is Role.OWNER else row.permissions or frozenset(),
+            permissions=permissions,
             inherited=bool(row.inherited),
+            suspended=suspended,
         )
 
 
@@ -152,13 +164,21 @@ def _effective_memberships(limited: bool) -> Subquery:
             m.role.label("role"),
             m.permissions.label("permissions"),
             literal(False, Boolean).label("inherited"),
+            m.suspended_at.is_not(None).label("suspended"),
         )
         .join(Account, a.id == m.account_id)
         .where(
             m.user_id == user_id,
             # A plain membership in a child of an owned account is superseded
-            # by the inherited ownership below.
-            not_(and_(m.role == Role.MEMBER.value, a.parent_id.in_(owned))),
+            # by the inherited ownership below. (Without a parent, `parent_id
+            # IN (...)` is NULL, not false: the NOT would drop the row.)
+            not_(
+                and_(
+                    m.role == Role.MEMBER.value,
+                    a.parent_id.is_not(None),
+                    a.parent_id.in_(owned),
+                )
+            ),
         )
     )
     inherited = select(
@@ -167,6 +187,7 @@ def _effective_memberships(limited: bool) -> Subquery:
         literal(Role.OWNER.value, String).label("role"),
         null().label("permissions"),
         literal(True, Boolean).label("inherited"),
+        literal(False, Boolean).label("suspended"),
     ).where(a.parent_id.in_(owned), not_(a.id.in_(owned)))
     if limited:
         account_ids = bindparam("account_ids", type_=m.account_id.type, expanding=True)
@@ -178,15 +199,16 @@ def _effective_memberships(limited: bool) -> Subquery:
 async def memberships_page(
     session: AsyncSession, *, user_id: uuid.UUID, page: PageRequest
 ) -> Page[Grant]:
-    effective = _effective_memberships(False)
+    statement, sort = _memberships_statement()
     result = await fetch_page(
         session,
-        select(effective),
-        sort=SortKey(columns=[effective.c.account_number]),
+        statement,
+        sort=sort,
         page=page,
         key_of=lambda row: (row.account_number,),
         scalars=False,
         params={"user_id": user_id},
+        cache_key="memberships",
     )
     grants = [Grant.from_row(row) for row in result.rows]
     return Page(grants, result.keys, result.has_next_page, result.has_previous_page)
@@ -197,10 +219,21 @@ async def count_memberships(session: AsyncSession, *, user_id: uuid.UUID) -> int
     return int((await session.execute(statement, {"user_id": user_id})).scalar_one())
 
 
+@cache
+def _memberships_statement() -> tuple[Select[Any], SortKey]:
+    effective = _effective_memberships(False)
+    return select(effective), SortKey(columns=[effective.c.account_number])
+
+
+@cache
+def _grants_statement() -> Select[Any]:
+    return select(_effective_memberships(True))
+
+
 async def grants_for_accounts(
     session: AsyncSession, *, user_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Grant]:
-    statement = select(_effective_memberships(True))
+    statement = _grants_statement()
     params = {"user_id": user_id, "account_ids": list(account_ids)}
     return {
         (g := Grant.from_row(row)).account_id: g for row in await session.execute(statement, params)
@@ -278,6 +311,43 @@ async def owners_of_account(session: AsyncSession, *, number: str) -> list[uuid.
         .where(col(Account.number) == number, col(Membership.role) == Role.OWNER)
     )
     return list((await session.execute(statement)).scalars())
+
+
+async def keepers_of_accounts(
+    session: AsyncSession, *, numbers: Sequence[str] = (), email: str | None = None
+) -> list[uuid.UUID]:
+    """Who looks after the accounts with these customer numbers, or whose profile
+    email or one of whose contacts' emails is this: direct owners, and members
+    who manage users. One query whatever matches, so every answer costs the same."""
+    matches: list[ColumnElement[bool]] = []
+    if numbers:
+        matches.append(col(Account.number).in_(list(numbers)))
+    if email:
+        address = email.strip().lower()
+        contact_accounts = select(col(Contact.account_id)).where(
+            func.lower(col(Contact.email)) == address
+        )
+        matches += [
+            func.lower(col(Account.email)) == address,
+            col(Account.id).in_(contact_accounts),
+        ]
+    if not matches:
+        return []
+    statement = (
+        select(col(Membership.user_id))
+        .join(Account, col(Account.id) == col(Membership.account_id))
+        .where(
+            or_(*matches),
+            or_(
+                col(Membership.role) == Role.OWNER,
+                type_coerce(col(Membership.permissions), String).contains(
+                    Permission.USERS_MANAGE.value
+                ),
+            ),
+        )
+        .order_by(col(Membership.created_at))
+    )
+    return list(dict.fromkeys((await session.execute(statement)).scalars()))
 
 
 async def grant_membership(

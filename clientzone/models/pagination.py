@@ -8,16 +8,16 @@ costs. Encoding positions as opaque cursors is the API layer's job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from clientzone.errors import InvalidPagination
+from clientzone.core.errors import InvalidPagination
 
 R = TypeVar("R")
 Key = tuple[Any, ...]
@@ -80,7 +80,8 @@ def _checked(sort: SortKey, key: Key, argument: str) -> Key:
 
 
 def _beyond(sort: SortKey, key: Key, *, forwards: bool) -> ColumnElement[bool]:
-    """Rows strictly after `key` in the direction of travel."""
+    """Rows strictly after `key` in the direction of travel (the key's values
+    are bound parameters `<prefix>0`, `<prefix>1`...)."""
     ascending = forwards != sort.descending
     columns = list(sort.columns)
     if len(columns) == 1:
@@ -91,9 +92,33 @@ def _beyond(sort: SortKey, key: Key, *, forwards: bool) -> ColumnElement[bool]:
     return row > value if ascending else row < value
 
 
+def _key_params(sort: SortKey, prefix: str) -> Key:
+    return tuple(
+        bindparam(f"{prefix}{i}", type_=column.type) for i, column in enumerate(sort.columns)
+    )
+
+
 def _order(sort: SortKey, *, forwards: bool) -> list[Any]:
     ascending = forwards != sort.descending
     return [column.asc() if ascending else column.desc() for column in sort.columns]
+
+
+# Finished page statements by (the caller's statement key, shape of the page):
+# building a statement costs more than running it, so reused shapes are built
+# once, with the cursor values and the page size as bound parameters.
+_STATEMENTS: dict[Hashable, Any] = {}
+_MAX_STATEMENTS = 2_000
+
+
+def _memo(key: Hashable | None, build: Callable[[], Any]) -> Any:
+    if key is None:
+        return build()
+    found = _STATEMENTS.get(key)
+    if found is None:
+        found = build()
+        if len(_STATEMENTS) < _MAX_STATEMENTS:
+            _STATEMENTS[key] = found
+    return found
 
 
 async def fetch_page(
@@ -105,18 +130,34 @@ async def fetch_page(
     key_of: Callable[[Any], Key],
     scalars: bool = True,
     params: Mapping[str, Any] | None = None,
+    cache_key: Hashable | None = None,
 ) -> Page[Any]:
     """Run `statement` (with bound `params`) for one page; `key_of(row)` gives a
-    row's sort-key values."""
+    row's sort-key values. A caller whose `statement` is always the same (its
+    values all bound parameters) names it with `cache_key`, and the page
+    statement is built once."""
     forwards = not page.backwards
+    values: dict[str, Any] = dict(params or {})
     if page.after is not None:
-        after = _checked(sort, page.after, "after")
-        statement = statement.where(_beyond(sort, after, forwards=True))
+        for i, value in enumerate(_checked(sort, page.after, "after")):
+            values[f"after_{i}"] = value
     if page.before is not None:
-        before = _checked(sort, page.before, "before")
-        statement = statement.where(_beyond(sort, before, forwards=False))
-    statement = statement.order_by(*_order(sort, forwards=forwards)).limit(page.size + 1)
-    result = await session.execute(statement, params)
+        for i, value in enumerate(_checked(sort, page.before, "before")):
+            values[f"before_{i}"] = value
+    values["page_limit"] = page.size + 1
+
+    def build() -> Select[Any]:
+        built = statement
+        if page.after is not None:
+            built = built.where(_beyond(sort, _key_params(sort, "after_"), forwards=True))
+        if page.before is not None:
+            built = built.where(_beyond(sort, _key_params(sort, "before_"), forwards=False))
+        limit = bindparam("page_limit", type_=Integer())
+        return built.order_by(*_order(sort, forwards=forwards)).limit(limit)
+
+    shape = (cache_key, forwards, page.after is not None, page.before is not None)
+    finished = _memo(shape if cache_key is not None else None, build)
+    result = await session.execute(finished, values)
     rows: list[Any] = list(result.scalars().all() if scalars else result.all())
     more = len(rows) > page.size
     rows = rows[: page.size]
@@ -141,18 +182,26 @@ async def fetch_first_pages(
     sort: SortKey,
     size: int,
     key_of: Callable[[Any], Key],
+    params: Mapping[str, Any] | None = None,
+    cache_key: Hashable | None = None,
 ) -> dict[Any, Page[Any]]:
     """The first page of `size` rows for every parent at once, keyed by the
-    `partition_by` column, `parent_of(row)` (ROW_NUMBER per partition), so that a connection nested
-    under each item of a list costs one statement, not one per item.
-    `statement` selects `entity` rows of all the wanted parents."""
-    position = func.row_number().over(
-        partition_by=partition_by, order_by=_order(sort, forwards=True)
-    )
-    numbered = statement.add_columns(position.label("page_position")).subquery("numbered")
-    row = aliased(entity, numbered)
-    limited = select(row, numbered.c.page_position).where(numbered.c.page_position <= size + 1)
-    found = (await session.execute(limited)).all()
+    `partition_by` column, `parent_of(row)` (ROW_NUMBER per partition), so that
+    a connection nested under each item of a list costs one statement, not one
+    per item. `statement` selects `entity` rows of all the wanted parents; with
+    a `cache_key` (its values all bound `params`) it is built once."""
+
+    def build() -> Select[Any]:
+        position = func.row_number().over(
+            partition_by=partition_by, order_by=_order(sort, forwards=True)
+        )
+        numbered = statement.add_columns(position.label("page_position")).subquery("numbered")
+        row = aliased(entity, numbered)
+        limit = bindparam("page_limit", type_=Integer())
+        return select(row, numbered.c.page_position).where(numbered.c.page_position <= limit)
+
+    limited = _memo(("first-pages", cache_key) if cache_key is not None else None, build)
+    found = (await session.execute(limited, {**(params or {}), "page_limit": size + 1})).all()
     grouped: dict[Any, list[tuple[int, Any]]] = {}
     for item, item_position in found:
         grouped.setdefault(parent_of(item), []).append((item_position, item))

@@ -1,23 +1,36 @@
 """Payments: online ones through a provider, and offline transfers reported by
-the customer for staff to confirm. Only a confirmed payment reaches the ledger."""
+the customer for staff to confirm. Only a confirmed payment reaches the ledger.
+
+A PENDING online payment reserves what it pays for PAYMENT_RESERVATION_MINUTES:
+its invoices cannot be put in a second checkout and its amount is taken off
+what a new one may pay (resolvers/payments.py holds the account's lock while it
+checks and creates). An approval that finds less owed than it pays posts only
+what is owed; the rest is `refund_due_minor`, unless the customer paid in
+advance (`in_advance`), whose whole amount is a credit.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     Index,
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
     func,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -38,11 +51,16 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"  # posted to the ledger
     FAILED = "FAILED"
     REPORTED = "REPORTED"  # an offline transfer waiting for staff
+    REFUNDED = "REFUNDED"  # given back (refund or chargeback): reversed on the ledger
+    EXPIRED = "EXPIRED"  # never completed at the provider within PAYMENT_EXPIRY_MINUTES
 
 
 class Payment(SQLModel, table=True):
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_account_id_id", "account_id", "id"),)
+    __table_args__ = (
+        Index("ix_payments_account_id_id", "account_id", "id"),
+        Index("ix_payments_provider_ref", "provider", "provider_ref"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     account_id: uuid.UUID = Field(foreign_key="accounts.id", ondelete="CASCADE")
@@ -60,6 +78,19 @@ class Payment(SQLModel, table=True):
     created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The customer asked to pay in advance: the whole amount may become a credit.
+    in_advance: bool = Field(
+        default=False, sa_type=Boolean, sa_column_kwargs={"server_default": false()}
+    )
+    # Approved but more than was owed (and not in advance): to be given back.
+    refund_due_minor: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")}
+    )
+    # The provider's id of the payment (what a refund or a reconciliation names).
+    provider_ref: str | None = Field(default=None, sa_type=String(100))
+    # What a settled payment paid of each invoice (hex id: minor units), so that
+    # a refund reopens exactly those.
+    allocations: dict[str, int] | None = Field(default=None, sa_type=JSON)
 
 
 class PaymentEvent(SQLModel, table=True):
@@ -94,6 +125,18 @@ async def payment_for_update(session: AsyncSession, payment_id: uuid.UUID) -> Pa
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def invoices_to_pay(
+    session: AsyncSession, *, account_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]
+) -> list[Invoice]:
+    """The account's invoices among `invoice_ids` (drafts are as if absent)."""
+    statement = select(Invoice).where(
+        col(Invoice.account_id) == account_id,
+        col(Invoice.id).in_(invoice_ids),
+        col(Invoice.status) != InvoiceStatus.DRAFT,
+    )
+    return list((await session.execute(statement)).scalars())
+
+
 async def open_invoices_oldest_first(
     session: AsyncSession, *, account_id: uuid.UUID
 ) -> list[Invoice]:
@@ -104,6 +147,41 @@ async def open_invoices_oldest_first(
         .with_for_update()
     )
     return list((await session.execute(statement)).scalars())
+
+
+async def invoices_for_update(
+    session: AsyncSession, invoice_ids: Sequence[uuid.UUID]
+) -> list[Invoice]:
+    if not invoice_ids:
+        return []
+    statement = select(Invoice).where(col(Invoice.id).in_(invoice_ids)).with_for_update()
+    return list((await session.execute(statement)).scalars())
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What the account's payments in progress already pay."""
+
+    amount_minor: int
+    invoice_ids: frozenset[str]
+
+
+async def reservations(
+    session: AsyncSession, *, account_id: uuid.UUID, window: timedelta
+) -> Reservation:
+    """The PENDING online payments started within `window` (older ones were
+    abandoned at the provider's page; an approval still checks what is owed)."""
+    statement = select(col(Payment.amount_minor), col(Payment.invoice_ids)).where(
+        col(Payment.account_id) == account_id,
+        col(Payment.kind) == PaymentKind.ONLINE,
+        col(Payment.status) == PaymentStatus.PENDING,
+        col(Payment.created_at) > utcnow() - window,
+    )
+    rows = (await session.execute(statement)).all()
+    return Reservation(
+        amount_minor=sum(int(amount) for amount, _ in rows),
+        invoice_ids=frozenset(i for _, ids in rows for i in ids or ()),
+    )
 
 
 def _payments(account_id: uuid.UUID) -> Any:

@@ -13,14 +13,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, String, func, or_, select, update
+from sqlalchemy import Index, String, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from clientzone.core.tokens import hash_token, new_token
+from clientzone.models.auth_changes import mark_session, mark_user
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
 from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
 from clientzone.models.users import User, UserStatus
-from clientzone.tokens import hash_token, new_token
 
 
 class SessionKind(StrEnum):
@@ -48,6 +49,8 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     idle_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When a staff member proved their second factor in this session.
+    second_factor_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 async def create_session(
@@ -85,7 +88,13 @@ async def active_session_by_token(
     session: AsyncSession, token: str
 ) -> tuple[AuthSession, User] | None:
     """The live session for a token and its active user, in one statement."""
-    return await _live_session(session, col(AuthSession.token_hash) == hash_token(token))
+    return await active_session_by_hash(session, hash_token(token))
+
+
+async def active_session_by_hash(
+    session: AsyncSession, token_hash: str
+) -> tuple[AuthSession, User] | None:
+    return await _live_session(session, _LIVE_BY_TOKEN, {"token_hash": token_hash})
 
 
 async def active_session_by_id(
@@ -93,12 +102,14 @@ async def active_session_by_id(
 ) -> tuple[AuthSession, User] | None:
     """The session, if it is still live, and its active user (for long-lived
     connections that check again on every event)."""
-    return await _live_session(session, col(AuthSession.id) == session_id)
+    return await _live_session(session, _LIVE_BY_ID, {"session_id": session_id})
 
 
-async def _live_session(session: AsyncSession, which: Any) -> tuple[AuthSession, User] | None:
-    now = utcnow()
-    statement = (
+def _live_statement(which: Any) -> Any:
+    """Built once, with the key and the time as parameters: building a
+    statement costs more than running it (this one runs on every request)."""
+    now = bindparam("now", type_=UTCDateTime())
+    return (
         select(AuthSession, User)
         .join(User, col(User.id) == col(AuthSession.user_id))
         .where(
@@ -109,17 +120,47 @@ async def _live_session(session: AsyncSession, which: Any) -> tuple[AuthSession,
             col(User.status) == UserStatus.ACTIVE,
         )
     )
-    row = (await session.execute(statement)).one_or_none()
+
+
+_LIVE_BY_TOKEN = _live_statement(col(AuthSession.token_hash) == bindparam("token_hash"))
+_LIVE_BY_ID = _live_statement(col(AuthSession.id) == bindparam("session_id"))
+
+
+async def _live_session(
+    session: AsyncSession, statement: Any, params: dict[str, Any]
+) -> tuple[AuthSession, User] | None:
+    row = (await session.execute(statement, {**params, "now": utcnow()})).one_or_none()
     return None if row is None else (row[0], row[1])
 
 
-async def touch_session(session: AsyncSession, row: AuthSession, *, idle: timedelta) -> None:
+async def signed_in_from(
+    session: AsyncSession, *, user_id: uuid.UUID, ip: str, since: datetime
+) -> bool:
+    """Whether the user opened a session from `ip` since then (a known place)."""
+    statement = (
+        select(col(AuthSession.id))
+        .where(
+            col(AuthSession.user_id) == user_id,
+            col(AuthSession.ip) == ip,
+            col(AuthSession.created_at) >= since,
+        )
+        .limit(1)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def touch_session(
+    session: AsyncSession, row: AuthSession, *, idle: timedelta, now: datetime | None = None
+) -> None:
     """Record activity: last seen now, and the idle deadline pushed forward."""
-    now = utcnow()
+    now = now or utcnow()
     values: dict[str, datetime] = {"last_seen_at": now}
     if row.idle_expires_at is not None:
         values["idle_expires_at"] = now + idle
-    await session.execute(update(AuthSession).where(col(AuthSession.id) == row.id).values(**values))
+    # The row may be one the session cache shares between requests: the ORM
+    # must not write the new values into it (or expire it) behind their back.
+    statement = update(AuthSession).where(col(AuthSession.id) == row.id).values(**values)
+    await session.execute(statement, execution_options={"synchronize_session": False})
 
 
 async def revoke_sessions(
@@ -138,6 +179,7 @@ async def revoke_sessions(
         statement = statement.where(col(AuthSession.id) == only)
     if keep is not None:
         statement = statement.where(col(AuthSession.id) != keep)
+    mark_user(session, user_id)
     result = await session.execute(statement.values(revoked_at=utcnow()))
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -172,8 +214,34 @@ async def count_live_sessions(session: AsyncSession, *, user_id: uuid.UUID) -> i
 async def set_active_account(
     session: AsyncSession, *, session_id: uuid.UUID, account_id: uuid.UUID
 ) -> None:
+    mark_session(session, session_id)
     await session.execute(
         update(AuthSession)
         .where(col(AuthSession.id) == session_id)
         .values(active_account_id=account_id)
+    )
+
+
+async def mark_second_factor(session: AsyncSession, *, session_id: uuid.UUID) -> None:
+    """This session's person proved their second factor (staff)."""
+    mark_session(session, session_id)
+    await session.execute(
+        update(AuthSession)
+        .where(col(AuthSession.id) == session_id)
+        .values(second_factor_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def forget_active_account(
+    session: AsyncSession, *, user_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    """The user's sessions that had this account active go back to the default."""
+    mark_user(session, user_id)
+    await session.execute(
+        update(AuthSession)
+        .where(
+            col(AuthSession.user_id) == user_id, col(AuthSession.active_account_id) == account_id
+        )
+        .values(active_account_id=None)
     )

@@ -16,8 +16,11 @@ from sqlalchemy import Index, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from clientzone.core.tokens import hash_code, hash_token, new_code, new_token, same
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
-from clientzone.tokens import hash_code, hash_token, new_code, new_token, same
+
+# The purpose of the key (derived from SECRET_KEY) that emailed codes are hashed with.
+CODE_KEY = "user-codes"
 
 MAX_CODE_ATTEMPTS = 5
 
@@ -58,7 +61,7 @@ async def issue_user_token(
     user_id: uuid.UUID,
     purpose: TokenPurpose,
     lifetime: timedelta,
-    secret_key: str,
+    code_key: bytes,
     new_email: str | None = None,
     login: str | None = None,
     with_code: bool = False,
@@ -87,7 +90,7 @@ async def issue_user_token(
     )
     code = new_code() if with_code else None
     if code is not None:
-        row.code_hash = hash_code(secret_key, row.id.hex, code)
+        row.code_hash = hash_code(code_key, row.id.hex, code)
     session.add(row)
     await session.flush()
     return token, code
@@ -110,6 +113,21 @@ async def live_token(
         *_live(),  # type: ignore[arg-type]
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def tokens_by_hash(
+    session: AsyncSession, token_hashes: Sequence[str]
+) -> dict[str, UserToken]:
+    """The requests whose link tokens hash to these (live or not), by hash."""
+    if not token_hashes:
+        return {}
+    statement = select(UserToken).where(col(UserToken.token_hash).in_(token_hashes))
+    return {row.token_hash: row for row in (await session.execute(statement)).scalars()}
+
+
+def is_live(row: UserToken) -> bool:
+    """Unused, unexpired, and not locked by wrong codes (as `_live` in SQL)."""
+    return row.used_at is None and row.expires_at > utcnow() and row.attempts < MAX_CODE_ATTEMPTS
 
 
 async def live_reset_requests(session: AsyncSession, *, login: str) -> list[UserToken]:
@@ -141,7 +159,5 @@ async def use_token(session: AsyncSession, token_id: uuid.UUID) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def code_matches(row: UserToken, secret_key: str, code: str) -> bool:
-    return row.code_hash is not None and same(
-        row.code_hash, hash_code(secret_key, row.id.hex, code)
-    )
+def code_matches(row: UserToken, code_key: bytes, code: str) -> bool:
+    return row.code_hash is not None and same(row.code_hash, hash_code(code_key, row.id.hex, code))

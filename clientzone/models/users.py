@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from clientzone.models.auth_changes import mark_user
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
 
 
@@ -45,8 +46,11 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+_USERS_BY_IDS = select(User).where(col(User.id).in_(bindparam("ids", expanding=True)))
+
+
 async def users_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[User]:
-    result = await session.execute(select(User).where(col(User.id).in_(ids)))
+    result = await session.execute(_USERS_BY_IDS, {"ids": list(ids)})
     return list(result.scalars())
 
 
@@ -73,6 +77,7 @@ async def update_personal_details(
         if value is not None
     }
     if values:
+        mark_user(session, user_id)
         await session.execute(update(User).where(col(User.id) == user_id).values(**values))
     result = await session.execute(select(User).where(col(User.id) == user_id))
     return result.scalar_one()
@@ -101,6 +106,7 @@ async def create_user(
 
 async def set_user_fields(session: AsyncSession, user_id: uuid.UUID, **values: object) -> None:
     """Update columns of one user (password_hash, email, email_verified_at, ...)."""
+    mark_user(session, user_id)
     await session.execute(update(User).where(col(User.id) == user_id).values(**values))
 
 

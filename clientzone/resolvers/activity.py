@@ -17,7 +17,16 @@ from clientzone.models.pagination import Page, PageRequest
 
 
 def actor(ctx: Context) -> Actor:
-    """The signed-in person making this request, with where they came from."""
+    """The signed-in person making this request (or the integration, for an
+    API client), with where they came from."""
+    if ctx.api_client is not None:
+        return Actor(
+            kind=ActorKind.INTEGRATION,
+            user_id=None,
+            label=ctx.api_client.label,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+        )
     user = require_viewer(ctx).user
     return Actor(
         kind=ActorKind.STAFF if user.is_staff else ActorKind.USER,

@@ -3,7 +3,7 @@ files, close it; list and read them (CASES_VIEW).
 
 Every change is one transaction with its activity row and its notification
 (SUPPORT contacts plus the person who opened the case); live subscribers hear
-about it once it has committed (clientzone.case_updates).
+about it once it has committed (clientzone.realtime.case_updates).
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clientzone import case_files
 from clientzone.auth.access import holds_permission, require_permission, require_viewer
 from clientzone.auth.context import Context
-from clientzone.case_updates import CaseUpdateKind, announce, channel, parse
 from clientzone.config import Settings
-from clientzone.errors import NotFound
-from clientzone.file_types import sniff
-from clientzone.ids import decode_id_of
+from clientzone.core.errors import NotFound
+from clientzone.core.ids import decode_id_of
+from clientzone.files import case_files
+from clientzone.files.file_types import sniff
 from clientzone.mailers.outbox import notify_account
 from clientzone.models import cases as models
 from clientzone.models.accounts import Account
@@ -45,6 +44,7 @@ from clientzone.models.memberships import Permission, grants_for_accounts
 from clientzone.models.orders import Order, order_in_account
 from clientzone.models.pagination import Page, PageRequest
 from clientzone.models.users import Locale, User
+from clientzone.realtime.case_updates import CaseUpdateKind, announce, channel, parse
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.validation import FieldErrors, Outcome
 

@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from clientzone import signed_links
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
-from clientzone.documents import StatementData, statement_period
-from clientzone.errors import BadUserInput
+from clientzone.core import signed_links
+from clientzone.core.errors import BadUserInput
+from clientzone.files.documents import StatementData, statement_period
 from clientzone.models import ledger
 from clientzone.models.accounts import Account
 from clientzone.models.invoices import DocumentKind, Invoice
@@ -29,7 +29,7 @@ class DocumentLink:
 
 def link(ctx: Context, kind: str, object_id: uuid.UUID, extra: dict[str, str] | None = None) -> str:
     token = signed_links.sign(
-        ctx.settings.secret_key,
+        ctx.settings.key(signed_links.KEY_PURPOSE),
         kind=kind,
         object_id=object_id,
         user_id=require_viewer(ctx).user.id,

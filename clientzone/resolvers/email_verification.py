@@ -26,7 +26,13 @@ from clientzone.mailers.outbox import notify_user
 from clientzone.models import users
 from clientzone.models.base import utcnow
 from clientzone.models.security_events import SecurityEventKind
-from clientzone.models.user_tokens import TokenPurpose, issue_user_token, live_token, use_token
+from clientzone.models.user_tokens import (
+    CODE_KEY,
+    TokenPurpose,
+    issue_user_token,
+    live_token,
+    use_token,
+)
 from clientzone.models.users import Locale, User, UserStatus
 from clientzone.resolvers.security import (
     ResponseFloor,
@@ -54,7 +60,7 @@ async def queue_verification(
         user_id=user.id,
         purpose=TokenPurpose.VERIFY_EMAIL,
         lifetime=timedelta(hours=hours),
-        secret_key=ctx.settings.secret_key,
+        code_key=ctx.settings.key(CODE_KEY),
         new_email=new_email,
     )
     await notify_user(
@@ -63,6 +69,7 @@ async def queue_verification(
         user=user,
         template="verify_email",
         to=new_email,
+        carries_token=token,
         new_email=new_email,
         link=portal_link(ctx, "verify-email", token),
         hours=hours,

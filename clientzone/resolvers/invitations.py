@@ -61,6 +61,7 @@ async def _send(
         to=email,
         locale=account.locale,
         template="invitation",
+        carries_token=token,
         account=account,
         inviter_name=f"{inviter.first_name} {inviter.last_name}".strip() or inviter.email,
         link=f"{ctx.settings.portal_base_url}/accept-invitation?token={token}",
@@ -81,7 +82,28 @@ async def invite_user(
 ) -> Outcome[Invitation, InviteUserErrorCode]:
     code = InviteUserErrorCode
     errors: FieldErrors[InviteUserErrorCode] = FieldErrors()
+    require_viewer(ctx)  # people are invited by people, not by API clients
     address = errors.email("email", email, required=code.REQUIRED, invalid=code.INVALID_EMAIL)
+    await check_invitation(ctx, account, address, permissions, errors, email_field="email")
+    if errors:
+        return Outcome(errors=errors.errors)
+    assert address is not None
+    async with ctx.transaction() as session:
+        invitation = await issue_invitation(ctx, session, account, address, permissions)
+    return Outcome(value=invitation)
+
+
+async def check_invitation(
+    ctx: Context,
+    account: Account,
+    address: str | None,
+    permissions: frozenset[Permission],
+    errors: FieldErrors[InviteUserErrorCode],
+    *,
+    email_field: str,
+) -> None:
+    """The viewer can grant these permissions; the address is not a member or invited yet."""
+    code = InviteUserErrorCode
     mine = await ctx.loaders.grant_by_account.load(account.id)
     assert mine is not None, "the permission check found the viewer's grant"
     if not permissions <= mine.permissions:
@@ -90,29 +112,35 @@ async def invite_user(
     if address is not None:
         async with ctx.db.read() as session:
             if await members_with_email(session, account_id=account.id, email=address):
-                errors.add("email", code.ALREADY_MEMBER, "invitation.already_member")
+                errors.add(email_field, code.ALREADY_MEMBER, "invitation.already_member")
             elif await models.pending_invitation_for(session, account_id=account.id, email=address):
-                errors.add("email", code.ALREADY_INVITED, "invitation.already_invited")
-    if errors:
-        return Outcome(errors=errors.errors)
-    assert address is not None
-    async with ctx.transaction() as session:
-        token, invitation = await models.create_invitation(
-            session,
-            account_id=account.id,
-            email=address,
-            permissions=permissions,
-            invited_by=require_viewer(ctx).user.id,
-        )
-        record_activity(
-            session,
-            account_id=account.id,
-            actor=actor(ctx),
-            action=ActivityAction.INVITATION_SENT,
-            target=address,
-        )
-        await _send(ctx, session, account, address, token)
-    return Outcome(value=invitation)
+                errors.add(email_field, code.ALREADY_INVITED, "invitation.already_invited")
+
+
+async def issue_invitation(
+    ctx: Context,
+    session: AsyncSession,
+    account: Account,
+    address: str,
+    permissions: frozenset[Permission],
+) -> Invitation:
+    """Create the invitation, write the activity, and queue the email (in `session`)."""
+    token, invitation = await models.create_invitation(
+        session,
+        account_id=account.id,
+        email=address,
+        permissions=permissions,
+        invited_by=require_viewer(ctx).user.id,
+    )
+    record_activity(
+        session,
+        account_id=account.id,
+        actor=actor(ctx),
+        action=ActivityAction.INVITATION_SENT,
+        target=address,
+    )
+    await _send(ctx, session, account, address, token)
+    return invitation
 
 
 class InvitationChangeErrorCode(StrEnum):
@@ -286,7 +314,7 @@ async def _join(
                 session,
                 user_id=user.id,
                 account_id=account.id,
-                role=Role.MEMBER,
+                role=Role.OWNER if invitation.as_owner else Role.MEMBER,
                 permissions=invitation.permissions,
             )
             record_activity(

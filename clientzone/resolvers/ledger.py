@@ -3,6 +3,7 @@ parent with its linked accounts (INVOICES_VIEW)."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 
 from clientzone.auth.access import require_viewer
@@ -31,12 +32,17 @@ async def movements_count(ctx: Context, account: Account) -> int:
 
 async def consolidated_balance(ctx: Context, account: Account) -> list[tuple[int, str]]:
     """The account's balance plus its linked accounts' (those where the viewer
-    may see invoices), one total per currency: currencies are never mixed."""
-    viewer = require_viewer(ctx)
-    async with ctx.db.read() as session:
-        children = await reachable_linked_account_ids(
-            session, account_id=account.id, user_id=viewer.user.id
-        )
+    may see invoices), one total per currency: currencies are never mixed.
+    An API client reaches no linked account: its total is the account's own."""
+    children: list[uuid.UUID] = []
+    if ctx.api_client is None:
+        viewer = require_viewer(ctx)
+        async with ctx.db.read() as session:
+            children = list(
+                await reachable_linked_account_ids(
+                    session, account_id=account.id, user_id=viewer.user.id
+                )
+            )
     grants = await ctx.loaders.grant_by_account.load_many(children)
     visible = [account.id] + [
         child

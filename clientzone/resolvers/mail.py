@@ -17,6 +17,7 @@ class EmailFilter:
     category: EmailCategory | None = None
     sent_from: datetime | None = None
     sent_to: datetime | None = None
+    search: str | None = None
 
 
 async def account_emails(
@@ -30,6 +31,7 @@ async def account_emails(
             category=email_filter.category,
             sent_from=email_filter.sent_from,
             sent_to=email_filter.sent_to,
+            search=email_filter.search,
         )
 
 
@@ -41,4 +43,5 @@ async def account_emails_count(ctx: Context, account: Account, email_filter: Ema
             category=email_filter.category,
             sent_from=email_filter.sent_from,
             sent_to=email_filter.sent_to,
+            search=email_filter.search,
         )

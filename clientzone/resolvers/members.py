@@ -3,7 +3,9 @@
 Rules: a member can give only permissions they hold themselves and cannot
 change their own; an owner cannot be downgraded, and only an owner can remove
 another owner; the last owner always stays; ownership passes with
-`transferOwnership`, by an owner who confirms their password.
+`transferOwnership`, by an owner who confirms their password. A member (never
+an owner, never oneself) can be suspended and restored without being removed:
+while suspended they reach nothing in the account.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from enum import StrEnum
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
 from clientzone.models import memberships as models
+from clientzone.models import sessions as session_models
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, Change, record_activity
+from clientzone.models.auth_changes import mark_user
+from clientzone.models.base import utcnow
 from clientzone.models.memberships import ALL_PERMISSIONS, Grant, Membership, Permission, Role
 from clientzone.models.pagination import Page, PageRequest
 from clientzone.models.users import User
@@ -53,6 +58,7 @@ async def _member(
 
 
 async def _my_grant(ctx: Context, account: Account) -> Grant:
+    require_viewer(ctx)  # people are managed by people, not by API clients
     grant = await ctx.loaders.grant_by_account.load(account.id)
     assert grant is not None, "the permission check found the viewer's grant"
     return grant
@@ -133,6 +139,49 @@ async def remove_member(
             target=user.email,
         )
     return Outcome(value=membership.id)
+
+
+class SetMemberAccessErrorCode(StrEnum):
+    OWNER_PROTECTED = "OWNER_PROTECTED"
+    CANNOT_CHANGE_SELF = "CANNOT_CHANGE_SELF"
+
+
+async def set_member_access(
+    ctx: Context, account: Account, membership_id: uuid.UUID, enabled: bool
+) -> Outcome[tuple[Membership, User], SetMemberAccessErrorCode]:
+    """Suspend (enabled=false) or restore a member. Their sessions lose the
+    account at once: the cached sessions of the login are dropped on commit
+    in every server process, and a session that had it active forgets it."""
+    code = SetMemberAccessErrorCode
+    errors: FieldErrors[SetMemberAccessErrorCode] = FieldErrors()
+    viewer = require_viewer(ctx)  # people are managed by people, not by API clients
+    membership, user = await _member(ctx, account, membership_id)
+    if membership.role is Role.OWNER:
+        errors.add("memberId", code.OWNER_PROTECTED, "member.owner_protected")
+    elif user.id == viewer.user.id:
+        errors.add("memberId", code.CANNOT_CHANGE_SELF, "member.self")
+    if errors:
+        return Outcome(errors=errors.errors)
+    async with ctx.transaction() as session:
+        row = await session.get(Membership, membership.id)
+        assert row is not None
+        if (row.suspended_at is None) is enabled:
+            return Outcome(value=(row, user))  # already so: nothing to write
+        row.suspended_at = None if enabled else utcnow()
+        session.add(row)
+        if not enabled:
+            await session_models.forget_active_account(
+                session, user_id=user.id, account_id=account.id
+            )
+        mark_user(session, user.id)
+        record_activity(
+            session,
+            account_id=account.id,
+            actor=actor(ctx),
+            action=ActivityAction.MEMBER_RESTORED if enabled else ActivityAction.MEMBER_SUSPENDED,
+            target=user.email,
+        )
+    return Outcome(value=(row, user))
 
 
 class TransferOwnershipErrorCode(StrEnum):

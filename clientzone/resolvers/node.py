@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientzone.auth.access import reachable_account, require_permission, require_viewer
 from clientzone.auth.context import Context
-from clientzone.errors import NotFound
-from clientzone.ids import decode_global_id
+from clientzone.core.errors import NotFound
+from clientzone.core.ids import decode_global_id
 from clientzone.models import (
     activity,
     cases,
@@ -127,7 +127,7 @@ NODE_KINDS: dict[str, NodeKind] = {
 
 async def node(ctx: Context, global_id: str) -> tuple[str, Any]:
     """The type name and the row (or rows) behind a global ID."""
-    viewer = require_viewer(ctx)
+    viewer = require_viewer(ctx) if ctx.api_client is None else None
     try:
         type_name, row_id = decode_global_id(global_id)
     except ValueError:
@@ -135,7 +135,7 @@ async def node(ctx: Context, global_id: str) -> tuple[str, Any]:
     if type_name == "Account":
         account, _grant = await reachable_account(ctx, row_id)
         return type_name, account
-    if type_name == "User" and row_id == viewer.user.id:
+    if type_name == "User" and viewer is not None and row_id == viewer.user.id:
         return type_name, viewer.user
     kind = NODE_KINDS.get(type_name)
     if kind is None:

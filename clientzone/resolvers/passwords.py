@@ -1,17 +1,22 @@
 """Choosing passwords: the strength meter, changing one, resetting a forgotten one.
 
 A reset is asked for with an email or a customer number and always gets the
-same answer. When the login matches, its person (for a customer number, each
-owner of the account) gets a 6-digit code and a link, valid 10 minutes, used
-once, wrong at most 5 times, and only for the login it was asked with. A new
-request replaces the previous one. A reset ends every session and does not
-sign the person in.
+same answer. When the login matches, its person (for a customer number, or an
+email an account or one of its contacts has, the account's owners and the
+members who manage its users) gets a 6-digit code and a link, valid 10
+minutes, used once, wrong at most 5 times, and only for the login it was asked
+with. A new request replaces the previous one. A reset ends every session.
+
+In two steps, the code alone is first exchanged for a grant (a single-use
+token, valid a few minutes) and the grant then sets the password and signs the
+person in. The one-step form (login + code, or the link token) does not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from clientzone.auth.access import require_viewer
@@ -20,6 +25,7 @@ from clientzone.auth.password_policy import Strength, assess
 from clientzone.auth.passwords import hash_password
 from clientzone.auth.rate_limits import (
     LOGIN_PER_EMAIL,
+    LOGIN_PER_EMAIL_AND_IP,
     RESET_ATTEMPT_PER_IP,
     RESET_REQUEST_PER_IP,
     RESET_REQUEST_PER_LOGIN,
@@ -27,10 +33,10 @@ from clientzone.auth.rate_limits import (
 from clientzone.mailers.outbox import notify_user
 from clientzone.models import users
 from clientzone.models.base import utcnow
-from clientzone.models.memberships import owners_of_account
+from clientzone.models.memberships import keepers_of_accounts
 from clientzone.models.security_events import SecurityEventKind
-from clientzone.models.sessions import revoke_sessions
 from clientzone.models.user_tokens import (
+    CODE_KEY,
     TokenPurpose,
     UserToken,
     code_matches,
@@ -43,9 +49,12 @@ from clientzone.models.user_tokens import (
 from clientzone.models.users import User, UserStatus
 from clientzone.resolvers.email_verification import confirm_password, portal_link
 from clientzone.resolvers.security import ResponseFloor, check_new_password, security_event
+from clientzone.resolvers.sessions import OpenedSession, SignedIn, end_sessions, open_session
 from clientzone.resolvers.validation import FieldErrors, Outcome
 
 RESET_MINUTES = 10
+# How long the grant a verified code is exchanged for stays usable.
+RESET_GRANT_MINUTES = 10
 MAX_PERSONAL_INPUTS = 5
 
 
@@ -89,7 +98,7 @@ async def change_password(
     password_hash = await hash_password(new_password)
     async with ctx.transaction() as session:
         await users.set_user_fields(session, user.id, password_hash=password_hash)
-        await revoke_sessions(session, user_id=user.id, keep=viewer.session.id)
+        await end_sessions(ctx, session, user_id=user.id, keep=viewer.session.id)
         security_event(ctx, session, user.id, SecurityEventKind.PASSWORD_CHANGED)
         await notify_user(
             session, ctx.settings, user=user, template="password_changed", reset=False
@@ -102,17 +111,21 @@ class RequestPasswordResetErrorCode(StrEnum):
 
 
 async def _people_for_login(ctx: Context, login: str) -> list[User]:
-    """The active person with this email, or the owners of this customer number."""
+    """The active person with this email, and whoever looks after the account
+    with this customer number or with this email (its own or a contact's)."""
+    typed = login.strip()
     async with ctx.db.read() as session:
-        if "@" in login:
-            found = await users.user_by_email(session, login)
-            people = [found] if found else []
+        found = await users.user_by_email(session, typed) if "@" in typed else None
+        if "@" in typed:
+            keeper_ids = await keepers_of_accounts(session, email=typed)
         else:
-            owner_ids = await owners_of_account(session, number=login.strip())
-            owner_ids += await owners_of_account(session, number=login.strip().upper())
-            people = [
-                u for i in dict.fromkeys(owner_ids) if (u := await users.user_by_id(session, i))
-            ]
+            keeper_ids = await keepers_of_accounts(session, numbers=[typed, typed.upper()])
+        people = [found] if found else []
+        for user_id in keeper_ids:
+            if user_id not in {p.id for p in people} and (
+                person := await users.user_by_id(session, user_id)
+            ):
+                people.append(person)
     return [person for person in people if person.status is UserStatus.ACTIVE]
 
 
@@ -136,7 +149,7 @@ async def request_password_reset(
                     user_id=person.id,
                     purpose=TokenPurpose.PASSWORD_RESET,
                     lifetime=timedelta(minutes=RESET_MINUTES),
-                    secret_key=ctx.settings.secret_key,
+                    code_key=ctx.settings.key(CODE_KEY),
                     login=login,
                     with_code=True,
                 )
@@ -146,6 +159,7 @@ async def request_password_reset(
                     ctx.settings,
                     user=person,
                     template="password_reset",
+                    carries_token=token,
                     code=code,
                     link=portal_link(ctx, "reset-password", token),
                     minutes=RESET_MINUTES,
@@ -157,10 +171,16 @@ async def request_password_reset(
 class ResetPasswordErrorCode(StrEnum):
     REQUIRED = "REQUIRED"
     INVALID_CODE = "INVALID_CODE"
+    INVALID_GRANT = "INVALID_GRANT"
     TOO_SHORT = "TOO_SHORT"
     TOO_LONG = "TOO_LONG"
     CONTAINS_PERSONAL_INFO = "CONTAINS_PERSONAL_INFO"
     TOO_WEAK = "TOO_WEAK"
+
+
+class VerifyResetCodeErrorCode(StrEnum):
+    REQUIRED = "REQUIRED"
+    INVALID_CODE = "INVALID_CODE"
 
 
 async def _matching_request(
@@ -175,12 +195,71 @@ async def _matching_request(
         assert code is not None
         requests = await live_reset_requests(session, login=login)
     for request in requests:
-        if code_matches(request, ctx.settings.secret_key, code.strip()):
+        if code_matches(request, ctx.settings.key(CODE_KEY), code.strip()):
             return request
     if requests:
-        async with ctx.db.database.transaction() as session:
+        async with ctx.db.side_transaction() as session:
             await count_failed_attempt(session, [r.id for r in requests])
     return None
+
+
+async def _live_grant(ctx: Context, grant: str) -> UserToken | None:
+    """A grant is a reset row with no code: the emailed link (which has one) is not."""
+    async with ctx.db.read() as session:
+        row = await live_token(session, purpose=TokenPurpose.PASSWORD_RESET, token=grant)
+    return row if row is not None and row.code_hash is None else None
+
+
+async def _active_person(ctx: Context, request: UserToken | None) -> User | None:
+    if request is None:
+        return None
+    async with ctx.db.read() as session:
+        person = await users.user_by_id(session, request.user_id)
+    return person if person is not None and person.status is UserStatus.ACTIVE else None
+
+
+@dataclass(frozen=True)
+class ResetGrant:
+    grant: str
+    expires_at: datetime
+
+
+async def verify_reset_code(
+    ctx: Context, *, login: str, code: str
+) -> Outcome[ResetGrant, VerifyResetCodeErrorCode]:
+    """The code alone, exchanged for a grant that `resetPassword` spends. The code
+    is used up; wrong codes count as in the one-step form."""
+    codes = VerifyResetCodeErrorCode
+    errors: FieldErrors[VerifyResetCodeErrorCode] = FieldErrors()
+    for path, value in (("login", login), ("code", code)):
+        if not value.strip():
+            errors.add(path, codes.REQUIRED, "field.required")
+    if errors:
+        return Outcome(errors=errors.errors)
+    floor = ResponseFloor(ctx)
+    await ctx.limiter.hit(RESET_ATTEMPT_PER_IP, ctx.client_ip)
+    request = await _matching_request(ctx, login=login, code=code, token=None)
+    person = await _active_person(ctx, request)
+    if request is not None and person is not None:
+        async with ctx.transaction() as session:
+            if await use_token(session, request.id):
+                grant, _ = await issue_user_token(
+                    session,
+                    user_id=person.id,
+                    purpose=TokenPurpose.PASSWORD_RESET,
+                    lifetime=timedelta(minutes=RESET_GRANT_MINUTES),
+                    code_key=ctx.settings.key(CODE_KEY),
+                )
+                expires_at = utcnow() + timedelta(minutes=RESET_GRANT_MINUTES)
+                return Outcome(value=ResetGrant(grant=grant, expires_at=expires_at))
+    await floor.wait()
+    errors.add("code", codes.INVALID_CODE, "auth.invalid_code")
+    return Outcome(errors=errors.errors)
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    signed_in: SignedIn | None  # only when reset with a grant
 
 
 async def reset_password(
@@ -190,10 +269,13 @@ async def reset_password(
     code: str | None,
     token: str | None,
     new_password: str,
-) -> Outcome[bool, ResetPasswordErrorCode]:
+    grant: str | None = None,
+    remember: bool = False,
+    issue_token: bool = False,
+) -> Outcome[PasswordReset, ResetPasswordErrorCode]:
     codes = ResetPasswordErrorCode
     errors: FieldErrors[ResetPasswordErrorCode] = FieldErrors()
-    if not token:
+    if not token and not grant:
         for path, value in (("login", login), ("code", code)):
             if not (value or "").strip():
                 errors.add(path, codes.REQUIRED, "field.required")
@@ -204,29 +286,40 @@ async def reset_password(
         return Outcome(errors=errors.errors)
     floor = ResponseFloor(ctx)
     await ctx.limiter.hit(RESET_ATTEMPT_PER_IP, ctx.client_ip)
-    request = await _matching_request(ctx, login=login, code=code, token=token)
-    async with ctx.db.read() as session:
-        person = await users.user_by_id(session, request.user_id) if request else None
-    if request is None or person is None or person.status is not UserStatus.ACTIVE:
+    if grant:
+        request = await _live_grant(ctx, grant)
+        failure = ("grant", codes.INVALID_GRANT, "auth.invalid_grant")
+    else:
+        request = await _matching_request(ctx, login=login, code=code, token=token)
+        failure = ("token" if token else "code", codes.INVALID_CODE, "auth.invalid_code")
+    person = await _active_person(ctx, request)
+    if request is None or person is None:
         await floor.wait()
-        errors.add("token" if token else "code", codes.INVALID_CODE, "auth.invalid_code")
+        errors.add(*failure)
         return Outcome(errors=errors.errors)
     await check_new_password(ctx, errors, "newPassword", new_password, _personal(person), codes)
     if errors:
         return Outcome(errors=errors.errors)
     password_hash = await hash_password(new_password)
+    opened: OpenedSession | None = None
     async with ctx.transaction() as session:
         if not await use_token(session, request.id):
-            errors.add("token" if token else "code", codes.INVALID_CODE, "auth.invalid_code")
+            errors.add(*failure)
             return Outcome(errors=errors.errors)
         values: dict[str, object] = {"password_hash": password_hash}
         if person.email_verified_at is None:
             values["email_verified_at"] = utcnow()  # the emailed code proved the address
         await users.set_user_fields(session, person.id, **values)
-        await revoke_sessions(session, user_id=person.id)
+        await end_sessions(ctx, session, user_id=person.id)
         security_event(ctx, session, person.id, SecurityEventKind.PASSWORD_RESET)
         await notify_user(
             session, ctx.settings, user=person, template="password_changed", reset=True
         )
+        if grant:
+            opened = await open_session(
+                ctx, session, person, remember=remember, issue_token=issue_token
+            )
+    # A new password ends any lockout: from here and address-wide.
     await ctx.limiter.succeeded(LOGIN_PER_EMAIL, person.email)
-    return Outcome(value=True)
+    await ctx.limiter.succeeded(LOGIN_PER_EMAIL_AND_IP, f"{person.email} {ctx.client_ip}")
+    return Outcome(value=PasswordReset(signed_in=opened.signed_in(ctx) if opened else None))

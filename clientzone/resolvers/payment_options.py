@@ -10,13 +10,18 @@ Every rule that says no is listed, so the front end can explain it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from stdnum.iso7064 import mod_97_10
+
 from clientzone.auth.context import Context
+from clientzone.config import BankAccount, Settings
+from clientzone.core.money import to_minor
 from clientzone.models import invoices
 from clientzone.models.accounts import Account
-from clientzone.money import to_minor
+from clientzone.payments.gateway import unavailable
 from clientzone.resolvers.ledger import balance
 
 
@@ -27,6 +32,9 @@ class PaymentRule(StrEnum):
     BALANCE_NOT_BELOW_LIMIT = "BALANCE_NOT_BELOW_LIMIT"
     NO_LIMIT_FOR_CURRENCY = "NO_LIMIT_FOR_CURRENCY"
     BALANCE_DUE_WITHIN_LIMIT = "BALANCE_DUE_WITHIN_LIMIT"
+    # No provider takes the account's currency, or its keys are not configured.
+    NO_PROVIDER_FOR_CURRENCY = "NO_PROVIDER_FOR_CURRENCY"
+    PROVIDER_NOT_CONFIGURED = "PROVIDER_NOT_CONFIGURED"
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,12 @@ def decide(
     return online, advance
 
 
-async def payment_options(ctx: Context, account: Account) -> PaymentOptions:
-    owed = await balance(ctx, account)
+async def payment_options(
+    ctx: Context, account: Account, *, balance_minor: int | None = None
+) -> PaymentOptions:
+    """`balance_minor`: the balance just read under the account's lock (a
+    payment being started), instead of the request's cached one."""
+    owed = await balance(ctx, account) if balance_minor is None else balance_minor
     limit = ctx.settings.payment_online_limits.get(account.currency)
     limit_minor = to_minor(limit, account.currency) if limit is not None else None
     async with ctx.db.read() as session:
@@ -70,10 +82,31 @@ async def payment_options(ctx: Context, account: Account) -> PaymentOptions:
         limit_minor=limit_minor,
         latest_allows_online=kind.allows_online_payment if kind else None,
     )
+    # Both options are paid through the provider of the account's currency.
+    if (missing := unavailable(ctx.settings, account.currency)) is not None:
+        online.append(PaymentRule(missing.value))
+        advance.append(PaymentRule(missing.value))
     return PaymentOptions(
         balance_minor=owed,
         limit_minor=limit_minor,
         online_reasons=online,
         advance_reasons=advance,
         latest_document_type=latest.document_type if latest else None,
+    )
+
+
+@dataclass(frozen=True)
+class BankTransfer:
+    accounts: list[BankAccount]
+    reference: str
+
+
+def bank_transfer(settings: Settings, account: Account) -> BankTransfer:
+    """The company's accounts in the account's currency, and the reference the
+    customer quotes in the transfer: the customer number and two ISO 7064
+    check digits, so a mistyped one is recognised when staff match it."""
+    compact = re.sub(r"[^0-9A-Z]", "", account.number.upper())
+    return BankTransfer(
+        accounts=[b for b in settings.bank_accounts if b.currency == account.currency],
+        reference=f"{account.number}-{mod_97_10.calc_check_digits(compact)}",
     )

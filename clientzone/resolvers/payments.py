@@ -11,35 +11,44 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from clientzone import payment_providers
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
 from clientzone.config import Settings
+from clientzone.core.errors import NotFound
+from clientzone.core.i18n import translate
+from clientzone.core.ids import encode_global_id
+from clientzone.core.money import from_minor, minor_unit_exponent, to_minor
 from clientzone.db import Database
-from clientzone.errors import NotFound
-from clientzone.file_types import sniff
-from clientzone.i18n import translate
+from clientzone.files.file_types import sniff
 from clientzone.mailers.outbox import notify_account
 from clientzone.models import payments as models
-from clientzone.models.accounts import Account
+from clientzone.models.accounts import Account, lock_account
 from clientzone.models.activity import SYSTEM, ActivityAction, record_activity
 from clientzone.models.base import utcnow
 from clientzone.models.contacts import EmailCategory
 from clientzone.models.invoices import Invoice, InvoiceStatus
-from clientzone.models.ledger import MovementKind, post_movement
+from clientzone.models.ledger import MovementKind, balances, post_movement
 from clientzone.models.pagination import Page, PageRequest
 from clientzone.models.payments import Payment, PaymentEvent, PaymentKind, PaymentStatus
-from clientzone.money import from_minor, minor_unit_exponent, to_minor
-from clientzone.payment_providers import EventOutcome, ProviderEvent
+from clientzone.payments import providers as payment_providers
+from clientzone.payments.gateway import (
+    CheckoutItem,
+    CheckoutRequest,
+    ProviderError,
+    ProviderPayment,
+    ProviderState,
+    call,
+    gateway,
+    provider_name,
+)
+from clientzone.payments.providers import EventOutcome, ProviderEvent
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.payment_options import payment_options
 from clientzone.resolvers.validation import FieldErrors, Outcome
@@ -53,6 +62,8 @@ class StartPaymentErrorCode(StrEnum):
     INVOICE_NOT_OPEN = "INVOICE_NOT_OPEN"
     AMOUNT_ABOVE_BALANCE = "AMOUNT_ABOVE_BALANCE"
     NOT_AVAILABLE = "NOT_AVAILABLE"
+    PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS"
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
 
 
 def _valid_amount(amount: Decimal, currency: str) -> int | None:
@@ -62,66 +73,97 @@ def _valid_amount(amount: Decimal, currency: str) -> int | None:
     return to_minor(amount, currency)
 
 
+def _money(minor: int, currency: str) -> str:
+    return f"{from_minor(minor, currency):,} {currency}"
+
+
 async def start_payment(
     ctx: Context, account: Account, invoice_ids: list[uuid.UUID] | None, amount: Decimal | None
 ) -> Outcome[tuple[Payment, str], StartPaymentErrorCode]:
+    """A checkout that reserves what it pays.
+
+    Everything is decided inside the transaction that creates the payment,
+    after `lock_account`: concurrent checkouts of one account queue there
+    (PostgreSQL: the account row's lock; SQLite: its single writer), so each
+    sees the payments the others created. A lock rather than a unique index:
+    what must not overlap is a sum (the balance minus the payments in
+    progress) and sets of invoices, which no index can express; the same lock
+    orders checkouts with the settlements that change the balance.
+    """
     code = StartPaymentErrorCode
     errors: FieldErrors[StartPaymentErrorCode] = FieldErrors()
     if not invoice_ids and amount is None:
         errors.add("invoiceIds", code.REQUIRED, "payment.required")
         return Outcome(errors=errors.errors)
-    chosen: list[Invoice] = []
-    if invoice_ids:
-        async with ctx.db.read() as session:
-            found = await session.execute(
-                select(Invoice).where(
-                    col(Invoice.account_id) == account.id,
-                    col(Invoice.id).in_(invoice_ids),
-                    col(Invoice.status) != InvoiceStatus.DRAFT,
-                )
-            )
-            chosen = list(found.scalars())
-        if len(chosen) != len(set(invoice_ids)):
-            raise NotFound  # another account's invoice: as if it did not exist
-        for invoice in chosen:
-            if invoice.status is not InvoiceStatus.OPEN:
-                errors.add(
-                    "invoiceIds",
-                    code.INVOICE_NOT_OPEN,
-                    "payment.invoice_not_open",
-                    number=invoice.number,
-                )
-        amount_minor = sum(i.total_minor - i.paid_minor for i in chosen)
-    else:
+    amount_minor = 0
+    if not invoice_ids:
         assert amount is not None
         valid = _valid_amount(amount, account.currency)
         if valid is None:
             errors.add("amount", code.INVALID_AMOUNT, "payment.invalid_amount")
-        amount_minor = valid or 0
-    if errors:
-        return Outcome(errors=errors.errors)
-    options = await payment_options(ctx, account)
-    online = not options.online_reasons
-    in_advance = not options.advance_reasons and not invoice_ids
-    if not (online or in_advance):
-        # The reasons in words (the codes are in Account.paymentOptions).
-        reasons = " ".join(
-            translate(f"payment.{r.value.lower()}", ctx.locale) for r in options.online_reasons
-        )
-        errors.add(None, code.NOT_AVAILABLE, "payment.not_available", reasons=reasons)
-    elif online and not in_advance and amount_minor > options.balance_minor:
-        errors.add("amount", code.AMOUNT_ABOVE_BALANCE, "payment.above_balance")
-    if errors:
-        return Outcome(errors=errors.errors)
+            return Outcome(errors=errors.errors)
+        amount_minor = valid
+    window = timedelta(minutes=ctx.settings.payment_reservation_minutes)
     async with ctx.transaction() as session:
+        await lock_account(session, account.id)
+        reserved = await models.reservations(session, account_id=account.id, window=window)
+        chosen: list[Invoice] = []
+        if invoice_ids:
+            chosen = await models.invoices_to_pay(
+                session, account_id=account.id, invoice_ids=invoice_ids
+            )
+            if len(chosen) != len(set(invoice_ids)):
+                raise NotFound  # another account's invoice: as if it did not exist
+            for invoice in chosen:
+                if invoice.status is not InvoiceStatus.OPEN:
+                    errors.add(
+                        "invoiceIds",
+                        code.INVOICE_NOT_OPEN,
+                        "payment.invoice_not_open",
+                        number=invoice.number,
+                    )
+                elif invoice.id.hex in reserved.invoice_ids:
+                    errors.add(
+                        "invoiceIds",
+                        code.PAYMENT_IN_PROGRESS,
+                        "payment.invoice_in_progress",
+                        number=invoice.number,
+                    )
+            amount_minor = sum(i.total_minor - i.paid_minor for i in chosen)
+        if errors:
+            return Outcome(errors=errors.errors)
+        owed = (await balances(session, [account.id])).get(account.id, 0)
+        options = await payment_options(ctx, account, balance_minor=owed)
+        online = not options.online_reasons
+        in_advance = not options.advance_reasons and not invoice_ids
+        field = "invoiceIds" if invoice_ids else "amount"
+        if not (online or in_advance):
+            # The reasons in words (the codes are in Account.paymentOptions).
+            reasons = " ".join(
+                translate(f"payment.{r.value.lower()}", ctx.locale) for r in options.online_reasons
+            )
+            errors.add(None, code.NOT_AVAILABLE, "payment.not_available", reasons=reasons)
+        elif not in_advance and amount_minor > owed:
+            errors.add("amount", code.AMOUNT_ABOVE_BALANCE, "payment.above_balance")
+        elif not in_advance and amount_minor > owed - reserved.amount_minor:
+            errors.add(
+                field,
+                code.PAYMENT_IN_PROGRESS,
+                "payment.amount_in_progress",
+                reserved=_money(reserved.amount_minor, account.currency),
+                available=_money(max(owed - reserved.amount_minor, 0), account.currency),
+            )
+        if errors:
+            return Outcome(errors=errors.errors)
         payment = Payment(
             account_id=account.id,
             kind=PaymentKind.ONLINE,
-            provider=ctx.settings.payment_provider,
+            provider=provider_name(ctx.settings, account.currency),
             status=PaymentStatus.PENDING,
             amount_minor=amount_minor,
             currency=account.currency,
             invoice_ids=[i.id.hex for i in chosen],
+            in_advance=in_advance,
             created_by=require_viewer(ctx).user.id,
         )
         session.add(payment)
@@ -132,7 +174,49 @@ async def start_payment(
             action=ActivityAction.PAYMENT_STARTED,
             target=f"{from_minor(amount_minor, account.currency)} {account.currency}",
         )
-    return Outcome(value=(payment, payment_providers.checkout_url(ctx.settings, payment.id)))
+        items = [
+            CheckoutItem(f"Factura {i.number}", i.total_minor - i.paid_minor) for i in chosen
+        ] or [CheckoutItem(f"Pago a cuenta {account.number}", amount_minor)]
+    url = await _checkout(ctx, payment, items)
+    if url is None:
+        errors.add(None, code.PROVIDER_UNAVAILABLE, "payment.provider_unavailable")
+        return Outcome(errors=errors.errors)
+    return Outcome(value=(payment, url))
+
+
+async def _checkout(ctx: Context, payment: Payment, items: list[CheckoutItem]) -> str | None:
+    """The provider's checkout URL, asked after the payment is committed (no
+    connection is held during the call); a refusal fails the payment, which
+    frees what it reserved."""
+    assert payment.provider is not None
+    settings = ctx.settings
+    if payment.provider == "sandbox":
+        return payment_providers.checkout_url(settings, payment.id)
+    provider = gateway(settings, payment.provider)
+    await ctx.db.release()  # no pooled connection held while the provider answers
+    request = CheckoutRequest(
+        payment_id=payment.id,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        items=items,
+        return_url=f"{settings.portal_base_url}/payments/"
+        + encode_global_id("Payment", payment.id),
+        notification_url=f"{settings.public_base_url}/webhooks/payments/{payment.provider}",
+    )
+    try:
+        if provider is None:
+            raise ProviderError("not configured")
+        checkout = await call(settings, provider.create_checkout, request)
+    except Exception:
+        logger.exception("payment %s: %s refused the checkout", payment.id, payment.provider)
+        async with ctx.transaction() as session:
+            failed = await models.payment_for_update(session, payment.id)
+            if failed is not None and failed.status is PaymentStatus.PENDING:
+                failed.status = PaymentStatus.FAILED
+                failed.completed_at = utcnow()
+                session.add(failed)
+        return None
+    return checkout.url
 
 
 class ReportPaymentErrorCode(StrEnum):
@@ -218,6 +302,35 @@ async def payments_count(ctx: Context, account: Account) -> int:
         return await models.count_payments(session, account_id=account.id)
 
 
+OUTCOMES = {
+    ProviderState.APPROVED: EventOutcome.APPROVED,
+    ProviderState.DECLINED: EventOutcome.DECLINED,
+    ProviderState.REFUNDED: EventOutcome.REFUNDED,
+    ProviderState.CHARGED_BACK: EventOutcome.CHARGED_BACK,
+}
+
+
+def event_of(state: ProviderPayment) -> ProviderEvent | None:
+    """The event to apply for a payment's state at its provider (None: still
+    pending, or not one of ours). Its id is the state: each transition is
+    applied once however many notifications announce it."""
+    outcome = OUTCOMES.get(state.state)
+    if outcome is None or state.payment_id is None:
+        return None
+    return ProviderEvent(
+        event_id=f"{state.reference}:{outcome.value}"[:100],
+        payment_id=state.payment_id,
+        outcome=outcome,
+        amount_minor=state.amount_minor,
+        currency=state.currency,
+        reference=state.reference,
+    )
+
+
+OPEN_TO_APPROVAL = frozenset({PaymentStatus.PENDING, PaymentStatus.EXPIRED, PaymentStatus.FAILED})
+REVERSALS = frozenset({EventOutcome.REFUNDED, EventOutcome.CHARGED_BACK})
+
+
 class _Duplicate(Exception):
     pass
 
@@ -235,8 +348,18 @@ async def apply_event(
             payment = await models.payment_for_update(session, event.payment_id)
             if payment is None or payment.provider != provider:
                 return "unknown payment"
-            if payment.status is not PaymentStatus.PENDING:
+            if event.outcome in REVERSALS:
+                if event.reference and payment.provider_ref not in (None, event.reference):
+                    return "another attempt"  # not the provider payment that settled ours
+                return await _reverse(session, payment, event.outcome)
+            # A checkout may see a declined attempt, then a card that works; an
+            # expired one paid after all is money received too.
+            if payment.status not in OPEN_TO_APPROVAL:
                 return "already settled"
+            if event.outcome is EventOutcome.DECLINED and payment.status is PaymentStatus.FAILED:
+                return "already settled"
+            if event.reference:
+                payment.provider_ref = event.reference[:100]
             if (
                 event.outcome is EventOutcome.DECLINED
                 or event.amount_minor != payment.amount_minor
@@ -260,34 +383,48 @@ async def apply_event(
 
 async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -> None:
     """Ledger credit, invoices paid oldest first (the chosen ones first), activity
-    and receipt, in the caller's transaction."""
+    and receipt, in the caller's transaction.
+
+    Never more than is owed, read under the account's lock: a payment in
+    advance is credited whole; any other pays at most the balance, and the rest
+    is flagged for refund (`refund_due_minor`, a PAYMENT_REFUND_DUE activity,
+    and said in the receipt), so two checkouts of one invoice cannot both pay it.
+    """
+    await lock_account(session, payment.account_id)
+    owed = (await balances(session, [payment.account_id])).get(payment.account_id, 0)
+    settled = payment.amount_minor if payment.in_advance else min(payment.amount_minor, owed)
+    settled = max(settled, 0)
     # The random end of the id: payments made in the same moment differ.
     reference = f"PAY-{payment.id.hex[-10:].upper()}"
-    await post_movement(
-        session,
-        account_id=payment.account_id,
-        kind=MovementKind.PAYMENT,
-        amount_minor=-payment.amount_minor,
-        currency=payment.currency,
-        reference=reference,
-        description="Pago en línea",
-    )
+    if settled:
+        await post_movement(
+            session,
+            account_id=payment.account_id,
+            kind=MovementKind.PAYMENT,
+            amount_minor=-settled,
+            currency=payment.currency,
+            reference=reference,
+            description="Pago en línea",
+        )
     chosen = set(payment.invoice_ids)
     open_invoices = await models.open_invoices_oldest_first(session, account_id=payment.account_id)
     open_invoices.sort(key=lambda i: i.id.hex not in chosen)  # stable: keeps oldest first
-    remaining, settled = payment.amount_minor, []
+    remaining, paid, allocations = settled, [], {}
     for invoice in open_invoices:
         if remaining <= 0:
             break
         applied = min(remaining, invoice.total_minor - invoice.paid_minor)
         invoice.paid_minor += applied
         remaining -= applied
+        allocations[invoice.id.hex] = applied
         if invoice.paid_minor >= invoice.total_minor:
             invoice.status = InvoiceStatus.PAID
-            settled.append(invoice.number)
+            paid.append(invoice.number)
         session.add(invoice)
     payment.status = PaymentStatus.SUCCEEDED
+    payment.allocations = allocations
     payment.reference = reference  # as on the ledger and the receipt
+    payment.refund_due_minor = payment.amount_minor - settled
     payment.completed_at = utcnow()
     session.add(payment)
     record_activity(
@@ -297,6 +434,16 @@ async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -
         action=ActivityAction.PAYMENT_RECEIVED,
         target=reference,
     )
+    refund = _money(payment.refund_due_minor, payment.currency)
+    if payment.refund_due_minor:
+        logger.warning("payment %s: %s more than owed, to be refunded", reference, refund)
+        record_activity(
+            session,
+            account_id=payment.account_id,
+            actor=SYSTEM,
+            action=ActivityAction.PAYMENT_REFUND_DUE,
+            target=f"{reference} {refund}",
+        )
     account = await session.get(Account, payment.account_id)
     assert account is not None
     await notify_account(
@@ -306,6 +453,46 @@ async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -
         category=EmailCategory.INVOICES,
         template="payment_receipt",
         reference=reference,
-        amount=f"{from_minor(payment.amount_minor, payment.currency):,} {payment.currency}",
-        invoices=settled,
+        amount=_money(payment.amount_minor, payment.currency),
+        invoices=paid,
+        refund=refund if payment.refund_due_minor else None,
     )
+
+
+async def _reverse(session: AsyncSession, payment: Payment, outcome: EventOutcome) -> str:
+    """A refund or chargeback: a REFUND movement gives back what the payment
+    settled, and the invoices it paid are open again for what it paid of them."""
+    if payment.status is PaymentStatus.REFUNDED:
+        return "already refunded"
+    settled = payment.amount_minor - payment.refund_due_minor
+    if payment.status is PaymentStatus.SUCCEEDED:
+        await lock_account(session, payment.account_id)
+        if settled > 0:
+            await post_movement(
+                session,
+                account_id=payment.account_id,
+                kind=MovementKind.REFUND,
+                amount_minor=settled,
+                currency=payment.currency,
+                reference=payment.reference or f"PAY-{payment.id.hex[-10:].upper()}",
+                description="Contracargo" if outcome is EventOutcome.CHARGED_BACK else "Reembolso",
+            )
+        allocations = payment.allocations or {}
+        for invoice in await models.invoices_for_update(
+            session, [uuid.UUID(hex_id) for hex_id in allocations]
+        ):
+            invoice.paid_minor = max(invoice.paid_minor - allocations[invoice.id.hex], 0)
+            if invoice.status is InvoiceStatus.PAID and invoice.paid_minor < invoice.total_minor:
+                invoice.status = InvoiceStatus.OPEN
+            session.add(invoice)
+    payment.status = PaymentStatus.REFUNDED
+    session.add(payment)
+    record_activity(
+        session,
+        account_id=payment.account_id,
+        actor=SYSTEM,
+        action=ActivityAction.PAYMENT_REFUNDED,
+        target=f"{payment.reference or payment.id} {outcome.value}",
+    )
+    logger.warning("payment %s %s", payment.reference or payment.id, outcome.value)
+    return outcome.value

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any, Generic, TypeVar
 
-from clientzone import validators
+from clientzone.core import validators
 
 C = TypeVar("C", bound=StrEnum)
 T = TypeVar("T")

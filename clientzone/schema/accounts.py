@@ -8,12 +8,13 @@ from typing import Annotated
 import strawberry
 
 from clientzone.auth.permissions import account_field, scoped_account
-from clientzone.ids import encode_global_id
+from clientzone.core.ids import encode_global_id
 from clientzone.models import accounts as models
 from clientzone.models.invoices import InvoiceOrder
 from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as resolvers
 from clientzone.resolvers import activity as activity_resolvers
+from clientzone.resolvers import api_clients as api_client_resolvers
 from clientzone.resolvers import cases as case_resolvers
 from clientzone.resolvers import contacts as contact_resolvers
 from clientzone.resolvers import documents as document_resolvers
@@ -26,8 +27,10 @@ from clientzone.resolvers import orders as order_resolvers
 from clientzone.resolvers import payment_options as payment_resolvers
 from clientzone.resolvers import payments as payment_list_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
+from clientzone.schema.api_clients import ApiClient
 from clientzone.schema.cases import Case, CaseFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
+from clientzone.schema.cost import Cost
 from clientzone.schema.enums import AccountStatus, Locale
 from clientzone.schema.info import Info
 from clientzone.schema.invoices import Invoice, InvoiceFilterInput
@@ -206,6 +209,29 @@ class Account(Node):
         )
 
     @strawberry.field(
+        description="The account's API clients not revoked, newest first (never their keys). "
+        "Needs INTEGRATIONS_MANAGE.",
+        extensions=account_field(Permission.INTEGRATIONS_MANAGE),
+    )
+    async def api_clients(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ApiClient]:
+        ctx = info.context
+        page = await api_client_resolvers.api_clients(
+            ctx, scoped_account(info), page_request(first, after, last, before)
+        )
+        return Connection.from_page(
+            page,
+            [ApiClient.from_row(row) for row in page.rows],
+            lambda: api_client_resolvers.api_clients_count(ctx, self.row),
+        )
+
+    @strawberry.field(
         description="Invitations not yet accepted nor revoked (expired ones can be resent), "
         "newest first. Needs USERS_MANAGE.",
         extensions=account_field(Permission.USERS_MANAGE),
@@ -264,6 +290,7 @@ class Account(Node):
         description="This account's balance plus its linked accounts' (those you may see "
         "invoices of), one total per currency. Needs INVOICES_VIEW.",
         extensions=account_field(Permission.INVOICES_VIEW),
+        directives=[Cost(weight=10)],
     )
     async def consolidated_balance(self, info: Info) -> list[Money]:
         totals = await ledger_resolvers.consolidated_balance(info.context, scoped_account(info))
@@ -327,7 +354,8 @@ class Account(Node):
     )
     async def payment_options(self, info: Info) -> PaymentOptions:
         decision = await payment_resolvers.payment_options(info.context, scoped_account(info))
-        return PaymentOptions.of(decision, self.row.currency, info.context.locale)
+        transfer = payment_resolvers.bank_transfer(info.context.settings, self.row)
+        return PaymentOptions.of(decision, self.row.currency, info.context.locale, transfer)
 
     @strawberry.field(
         description="The purchase history, newest first. Needs ORDERS_VIEW.",
@@ -381,6 +409,7 @@ class Account(Node):
         description="Estado de cuenta between two dates (both included, at most 366 days), "
         "with CSV and PDF downloads. Needs INVOICES_VIEW.",
         extensions=account_field(Permission.INVOICES_VIEW),
+        directives=[Cost(weight=10)],
     )
     async def statement(
         self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from clientzone.ids import encode_global_id
+from clientzone.core.ids import encode_global_id
 from clientzone.models import activity as models
 from clientzone.schema.mail import _utc
 from clientzone.schema.node import Node
@@ -26,7 +26,10 @@ class ActivityChange:
 class Activity(Node):
     action: models.ActivityAction
     actor_kind: models.ActorKind
-    actor: str = strawberry.field(description="The person's email at the time, or `system`.")
+    actor: str = strawberry.field(
+        description="The person's email at the time, `system`, or `integration:NAME` "
+        "for an API client."
+    )
     target: str | None = strawberry.field(description="What it was done to (an email...).")
     changes: list[ActivityChange]
     ip: str | None

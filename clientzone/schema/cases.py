@@ -12,10 +12,10 @@ from strawberry.file_uploads import Upload
 
 from clientzone.auth.context import Context
 from clientzone.auth.permissions import input_object, scoped_account
-from clientzone.case_updates import CaseUpdateKind
-from clientzone.ids import decode_id_of, encode_global_id
+from clientzone.core.ids import decode_id_of, encode_global_id
 from clientzone.models import cases as models
 from clientzone.models.users import Locale
+from clientzone.realtime.case_updates import CaseUpdateKind
 from clientzone.resolvers import cases as resolvers
 from clientzone.resolvers import documents as document_resolvers
 from clientzone.resolvers.cases import CaseErrorCode, UploadedFile

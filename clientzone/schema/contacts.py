@@ -3,24 +3,67 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 
 from clientzone.auth.permissions import input_object, scoped_account
-from clientzone.ids import decode_id_of, encode_global_id
+from clientzone.core.ids import decode_id_of, encode_global_id
 from clientzone.models import contacts as models
+from clientzone.models.contact_access import ContactAccess as AccessRow
+from clientzone.models.invitations import InvitationStatus
+from clientzone.resolvers import contact_access as access_resolvers
 from clientzone.resolvers import contacts as resolvers
 from clientzone.resolvers.contacts import ContactErrorCode
-from clientzone.schema.enums import EmailCategory
+from clientzone.resolvers.invitations import InviteUserErrorCode
+from clientzone.schema.enums import EmailCategory, Permission
 from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
+from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
 from clientzone.schema.payloads import user_errors
 
 strawberry.enum(ContactErrorCode)
 
 
-@strawberry.type(description="Someone who receives the account's emails. Not a login.")
+@strawberry.enum(description="Where a contact's sign-in access stands.")
+class ContactAccessStatus(Enum):
+    INVITED = "INVITED"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    REMOVED = "REMOVED"
+
+
+@strawberry.type(description="A contact who can sign in: the invitation and the member it became.")
+class ContactAccess:
+    status: ContactAccessStatus
+    member: Member | None = strawberry.field(description="Once the invitation is accepted.")
+    invitation: Invitation | None = strawberry.field(
+        description="The invitation sent to the contact's email (none when linked to a member)."
+    )
+
+    @classmethod
+    def from_row(cls, row: AccessRow) -> ContactAccess:
+        member = Member.from_row(row.membership, row.user) if row.membership and row.user else None
+        invitation = Invitation.from_row(row.invitation) if row.invitation else None
+        if row.membership is not None:
+            status = (
+                ContactAccessStatus.SUSPENDED
+                if row.membership.suspended_at
+                else ContactAccessStatus.ACTIVE
+            )
+        elif row.invitation is None or row.invitation.status is InvitationStatus.ACCEPTED:
+            status = ContactAccessStatus.REMOVED
+        elif row.invitation.status is InvitationStatus.PENDING:
+            status = ContactAccessStatus.INVITED
+        else:
+            status = ContactAccessStatus(row.invitation.status.value)
+        return cls(status=status, member=member, invitation=invitation)
+
+
+@strawberry.type(description="Someone who receives the account's emails; can be given a login.")
 class Contact(Node):
     first_name: str
     last_name: str
@@ -39,10 +82,20 @@ class Contact(Node):
     )
     created_at: datetime
     updated_at: datetime
+    row: strawberry.Private[models.Contact]
+
+    @strawberry.field(
+        description="Whether the contact can sign in (grantContactAccess); "
+        "null when never given access, or for a viewer without USERS_MANAGE."
+    )
+    async def access(self, info: Info) -> ContactAccess | None:
+        found = await access_resolvers.contact_access(info.context, self.row)
+        return ContactAccess.from_row(found) if found else None
 
     @classmethod
     def from_row(cls, row: models.Contact) -> Contact:
         return cls(
+            row=row,
             id=strawberry.ID(encode_global_id("Contact", row.id)),
             first_name=row.first_name,
             last_name=row.last_name,
@@ -177,6 +230,39 @@ async def update_contact(info: Info, input: UpdateContactInput) -> ContactPayloa
     return ContactPayload(
         contact=Contact.from_row(outcome.value) if outcome.value else None,
         user_errors=user_errors(ContactError, outcome.errors, info.context.locale),
+    )
+
+
+@strawberry.input
+class GrantContactAccessInput:
+    contact_id: strawberry.ID
+    permissions: list[Permission] = strawberry.field(
+        description="What the new member may do (only permissions you hold)."
+    )
+
+
+@strawberry.type
+class GrantContactAccessError(UserError):
+    code: InviteUserErrorCode
+
+
+@strawberry.type
+class GrantContactAccessPayload:
+    contact: Contact | None
+    user_errors: list[GrantContactAccessError]
+
+
+async def grant_contact_access(
+    info: Info, input: GrantContactAccessInput
+) -> GrantContactAccessPayload:
+    contact_id = decode_id_of("Contact", str(input.contact_id))
+    assert contact_id is not None, "the permission check decoded it"
+    outcome = await access_resolvers.grant_contact_access(
+        info.context, scoped_account(info), contact_id, frozenset(input.permissions)
+    )
+    return GrantContactAccessPayload(
+        contact=Contact.from_row(outcome.value) if outcome.value else None,
+        user_errors=user_errors(GrantContactAccessError, outcome.errors, info.context.locale),
     )
 
 

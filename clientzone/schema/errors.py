@@ -4,6 +4,8 @@
   and any extra details (`permission`, `retryAfter`) in `extensions`.
 - An error without a path is about the request itself (syntax, validation,
   variables, limits): BAD_USER_INPUT with graphql-core's message.
+- An outage (a database or Redis that cannot answer now) is UNAVAILABLE with
+  `retryAfter`: nothing was done, the client may retry.
 - Anything else is unexpected: logged with its stack trace and the request id,
   and sent as INTERNAL with only that request id.
 
@@ -19,13 +21,16 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionContext
 
-from clientzone.errors import ClientzoneError, ErrorCode
-from clientzone.i18n import DEFAULT_LOCALE, translate
+from clientzone.core.errors import ClientzoneError, ErrorCode, Unavailable
+from clientzone.core.i18n import DEFAULT_LOCALE, translate
+from clientzone.core.outages import is_outage
 from clientzone.models.users import Locale
 
 logger = logging.getLogger("clientzone.graphql")
+
+# What an UNAVAILABLE answer tells the client to wait before retrying.
+OUTAGE_RETRY_SECONDS = 2
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -43,10 +48,20 @@ def is_unexpected(error: GraphQLError) -> bool:
     return True
 
 
-def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
-    request_id = getattr(execution_context and execution_context.context, "request_id", "-")
+def log_unexpected(errors: list[GraphQLError], context: Any) -> None:
+    """Log the bugs and outages among `errors` with their traces; `context` gives
+    the request id."""
+    request_id = getattr(context, "request_id", "-")
     for error in errors:
-        if is_unexpected(error):
+        if is_unexpected(error) and is_outage(error.original_error):  # type: ignore[arg-type]
+            logger.warning(
+                "a dependency did not answer in %s (request %s): %s",
+                ".".join(str(p) for p in error.path or []),
+                request_id,
+                repr(error.original_error)[:300],
+                extra={"request_id": request_id},
+            )
+        elif is_unexpected(error):
             original = error.original_error
             logger.error(
                 "unexpected error in %s (request %s)",
@@ -69,6 +84,11 @@ def shape_error(error: GraphQLError, *, locale: Locale, request_id: str) -> Grap
     elif not is_unexpected(error):
         message = error.message
         extensions = {"code": ErrorCode.BAD_USER_INPUT.value}
+    elif original is not None and is_outage(original):
+        outage = Unavailable(OUTAGE_RETRY_SECONDS, "DEPENDENCY")
+        message = translate(outage.message_key, locale, **outage.params)
+        extensions = {"code": outage.code.value, **outage.extensions()}
+        original = None
     else:
         message = translate("error.internal", locale, request_id=request_id)
         extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}

@@ -7,13 +7,14 @@ from decimal import Decimal
 
 import strawberry
 
-from clientzone.ids import encode_global_id
+from clientzone.core.ids import encode_global_id
+from clientzone.core.money import scaled, to_minor
 from clientzone.models import invoices as models
+from clientzone.models.base import today
 from clientzone.models.users import Locale
-from clientzone.money import scaled, to_minor
 from clientzone.resolvers import documents as document_resolvers
 from clientzone.resolvers import invoices as resolvers
-from clientzone.resolvers.invoices import today
+from clientzone.schema.cost import ListSize
 from clientzone.schema.info import Info
 from clientzone.schema.node import Node
 from clientzone.schema.scalars import Money
@@ -75,31 +76,41 @@ class Invoice(Node):
     issued_on: date
     due_on: date
     currency: str
-    subtotal: Money
-    taxes: Money
-    total: Money
-    amount_paid: Money
-    balance_due: Money
     status: models.InvoiceStatus
     row: strawberry.Private[models.Invoice]
 
     @classmethod
     def from_row(cls, row: models.Invoice) -> Invoice:
-        currency = row.currency
         return cls(
             id=strawberry.ID(encode_global_id("Invoice", row.id)),
             number=row.number,
             issued_on=row.issued_on,
             due_on=row.due_on,
-            currency=currency,
-            subtotal=Money.from_minor(row.subtotal_minor, currency),
-            taxes=Money.from_minor(row.tax_minor, currency),
-            total=Money.from_minor(row.total_minor, currency),
-            amount_paid=Money.from_minor(row.paid_minor, currency),
-            balance_due=Money.from_minor(row.total_minor - row.paid_minor, currency),
+            currency=row.currency,
             status=row.shown_status(today()),
             row=row,
         )
+
+    # Amounts are built when asked for: a list screen usually shows one of five.
+    @strawberry.field
+    def subtotal(self) -> Money:
+        return Money.from_minor(self.row.subtotal_minor, self.currency)
+
+    @strawberry.field
+    def taxes(self) -> Money:
+        return Money.from_minor(self.row.tax_minor, self.currency)
+
+    @strawberry.field
+    def total(self) -> Money:
+        return Money.from_minor(self.row.total_minor, self.currency)
+
+    @strawberry.field
+    def amount_paid(self) -> Money:
+        return Money.from_minor(self.row.paid_minor, self.currency)
+
+    @strawberry.field
+    def balance_due(self) -> Money:
+        return Money.from_minor(self.row.total_minor - self.row.paid_minor, self.currency)
 
     @strawberry.field
     async def document_type(self, info: Info) -> DocumentType:
@@ -111,7 +122,10 @@ class Invoice(Node):
             allows_online_payment=found.allows_online_payment,
         )
 
-    @strawberry.field(description="Its PDF (rendered from the data when none was supplied), XML...")
+    @strawberry.field(
+        description="Its PDF (rendered from the data when none was supplied), XML...",
+        directives=[ListSize(assumed_size=3)],
+    )
     async def documents(self, info: Info) -> list[InvoiceDocument]:
         links = await document_resolvers.invoice_documents(info.context, self.row)
         return [

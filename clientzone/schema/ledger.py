@@ -6,9 +6,11 @@ from datetime import date, datetime
 
 import strawberry
 
-from clientzone.documents import StatementData
-from clientzone.ids import encode_global_id
+from clientzone.core.ids import encode_global_id
+from clientzone.files.documents import StatementData
 from clientzone.models import ledger as models
+from clientzone.schema.info import Info
+from clientzone.schema.invoices import Invoice
 from clientzone.schema.node import Node
 from clientzone.schema.scalars import Money
 
@@ -29,10 +31,23 @@ class LedgerEntry(Node):
         description="Positive: the customer owes more; negative: a credit."
     )
     balance: Money = strawberry.field(description="The balance right after this movement.")
+    row: strawberry.Private[models.LedgerEntry]
+
+    @strawberry.field(
+        description="For an INVOICE movement, the invoice its reference names (with its "
+        "documents), when the portal has it; batched for a whole page."
+    )
+    async def invoice(self, info: Info) -> Invoice | None:
+        if self.row.kind is not models.MovementKind.INVOICE:
+            return None
+        key = (self.row.account_id, self.row.reference)
+        found = await info.context.loaders.invoice_by_account_number.load(key)
+        return Invoice.from_row(found) if found else None
 
     @classmethod
     def from_row(cls, row: models.LedgerEntry) -> LedgerEntry:
         return cls(
+            row=row,
             id=strawberry.ID(encode_global_id("LedgerEntry", row.id)),
             posted_at=row.posted_at,
             kind=row.kind,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from clientzone.ids import encode_global_id
+from clientzone.core.ids import encode_global_id
 from clientzone.models import mail as models
 from clientzone.resolvers.mail import EmailFilter
 from clientzone.schema.enums import EmailCategory
@@ -44,10 +44,16 @@ class EmailFilterInput:
     category: EmailCategory | None = None
     sent_from: datetime | None = None
     sent_to: datetime | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Part of the subject or of a recipient's address (any case)."
+    )
 
     def to_filter(self) -> EmailFilter:
         return EmailFilter(
-            category=self.category, sent_from=_utc(self.sent_from), sent_to=_utc(self.sent_to)
+            category=self.category,
+            sent_from=_utc(self.sent_from),
+            sent_to=_utc(self.sent_to),
+            search=(self.search or "").strip()[:100] or None,
         )
 
 

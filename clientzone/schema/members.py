@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 
 from clientzone.auth.permissions import input_object, scoped_account
-from clientzone.ids import decode_id_of, encode_global_id
+from clientzone.core.ids import decode_id_of, encode_global_id
 from clientzone.models import invitations as invitation_models
 from clientzone.models import memberships as membership_models
 from clientzone.models.users import User as UserRow
@@ -21,6 +22,7 @@ from clientzone.resolvers.invitations import (
 )
 from clientzone.resolvers.members import (
     RemoveMemberErrorCode,
+    SetMemberAccessErrorCode,
     TransferOwnershipErrorCode,
     UpdateMemberPermissionsErrorCode,
 )
@@ -35,11 +37,18 @@ for enum_type in (
     InvitationChangeErrorCode,
     InviteUserErrorCode,
     RemoveMemberErrorCode,
+    SetMemberAccessErrorCode,
     TransferOwnershipErrorCode,
     UpdateMemberPermissionsErrorCode,
 ):
     strawberry.enum(enum_type)
 strawberry.enum(invitation_models.InvitationStatus, description="Where an invitation stands.")
+
+
+@strawberry.enum(description="Whether a member's access to the account is on.")
+class MemberStatus(Enum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
 
 
 @strawberry.type(description="A person who shares the account, with what they may do.")
@@ -52,6 +61,9 @@ class Member(Node):
         description="Every permission for an OWNER; the granted set for a MEMBER."
     )
     since: datetime
+    status: MemberStatus = strawberry.field(
+        description="SUSPENDED: kept, but reaches nothing in the account (setMemberAccess)."
+    )
 
     @classmethod
     def from_row(cls, membership: membership_models.Membership, user: UserRow) -> Member:
@@ -68,6 +80,7 @@ class Member(Node):
             role=membership.role,
             permissions=sorted(permissions),
             since=membership.created_at,
+            status=MemberStatus.SUSPENDED if membership.suspended_at else MemberStatus.ACTIVE,
         )
 
 
@@ -162,6 +175,32 @@ async def remove_member(info: Info, input: RemoveMemberInput) -> RemoveMemberPay
     return RemoveMemberPayload(
         removed_member_id=input.member_id if outcome.value else None,
         user_errors=user_errors(RemoveMemberError, outcome.errors, info.context.locale),
+    )
+
+
+@strawberry.input
+class SetMemberAccessInput:
+    member_id: strawberry.ID
+    enabled: bool = strawberry.field(description="false suspends the member; true restores them.")
+
+
+@strawberry.type
+class SetMemberAccessError(UserError):
+    code: SetMemberAccessErrorCode
+
+
+@strawberry.type
+class SetMemberAccessPayload(MemberPayload):
+    user_errors: list[SetMemberAccessError]
+
+
+async def set_member_access(info: Info, input: SetMemberAccessInput) -> SetMemberAccessPayload:
+    outcome = await resolvers.set_member_access(
+        info.context, scoped_account(info), _decoded("Member", input.member_id), input.enabled
+    )
+    return SetMemberAccessPayload(
+        member=Member.from_row(*outcome.value) if outcome.value else None,
+        user_errors=user_errors(SetMemberAccessError, outcome.errors, info.context.locale),
     )
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import strawberry
 
-from clientzone.ids import encode_global_id
+from clientzone.core.ids import encode_global_id
+from clientzone.core.money import scaled
 from clientzone.models import orders as models
-from clientzone.money import scaled
 from clientzone.resolvers import orders as resolvers
 from clientzone.schema.info import Info
 from clientzone.schema.node import Node

@@ -18,8 +18,9 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from clientzone.errors import InvalidPagination
+from clientzone.core.errors import InvalidPagination
 from clientzone.models.pagination import Key, Page, PageRequest
+from clientzone.schema.cost import Cost
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -42,26 +43,44 @@ def encode_cursor(key: Key) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+INT64 = 2**63
+MAX_CURSOR_LENGTH = 1_000
+
+
+def _key_value(part: Any) -> Any:
+    """One sort-key value of a cursor, or ValueError when it is not one we write."""
+    if isinstance(part, dict) and len(part) == 1:
+        ((tag, value),) = part.items()
+        if not isinstance(value, str):
+            raise ValueError(part)
+        if tag == "u":
+            return uuid.UUID(hex=value)
+        if tag == "t":
+            return datetime.fromisoformat(value)
+        if tag == "d":
+            return date.fromisoformat(value)
+        raise ValueError(part)
+    if isinstance(part, bool | str):
+        return part
+    if isinstance(part, int):
+        if not -INT64 <= part < INT64:
+            raise ValueError(part)
+        return part
+    raise ValueError(part)
+
+
 def decode_cursor(cursor: str, argument: str) -> Key:
+    """A cursor's sort key, or BAD_USER_INPUT for anything this API did not write
+    (whatever its shape: the cursor is client input)."""
     try:
+        if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError(cursor)
         padded = cursor + "=" * (-len(cursor) % 4)
         parts = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if not isinstance(parts, list) or not parts:
+        if not isinstance(parts, list) or not parts or len(parts) > 4:
             raise ValueError(cursor)
-        values: list[Any] = []
-        for part in parts:
-            if isinstance(part, dict) and "u" in part:
-                values.append(uuid.UUID(hex=part["u"]))
-            elif isinstance(part, dict) and "t" in part:
-                values.append(datetime.fromisoformat(part["t"]))
-            elif isinstance(part, dict) and "d" in part:
-                values.append(date.fromisoformat(part["d"]))
-            elif isinstance(part, str | int | float | bool):
-                values.append(part)
-            else:
-                raise ValueError(cursor)
-        return tuple(values)
-    except (binascii.Error, UnicodeError, ValueError, TypeError, KeyError) as exc:
+        return tuple(_key_value(part) for part in parts)
+    except (binascii.Error, UnicodeError, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise InvalidPagination("pagination.invalid_cursor", argument=argument) from exc
 
 
@@ -105,12 +124,33 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    """A page of nodes; cursors are encoded only when `edges` or `pageInfo` is asked for."""
+
     nodes: list[NodeT]
-    page_info: PageInfo
+    page: strawberry.Private[Page[Any]]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="Number of nodes in the whole list (one extra COUNT query).")
+    @strawberry.field
+    def edges(self) -> list[Edge[NodeT]]:
+        return [
+            Edge(cursor=encode_cursor(key), node=node)
+            for key, node in zip(self.page.keys, self.nodes, strict=True)
+        ]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        keys = self.page.keys
+        return PageInfo(
+            has_next_page=self.page.has_next_page,
+            has_previous_page=self.page.has_previous_page,
+            start_cursor=encode_cursor(keys[0]) if keys else None,
+            end_cursor=encode_cursor(keys[-1]) if keys else None,
+        )
+
+    @strawberry.field(
+        description="Number of nodes in the whole list (one extra COUNT query).",
+        directives=[Cost(weight=5)],
+    )
     async def total_count(self) -> int:
         return await self.count()
 
@@ -121,15 +161,6 @@ class Connection(Generic[NodeT]):
         nodes: Sequence[NodeT],
         count: Callable[[], Awaitable[int]],
     ) -> Connection[NodeT]:
-        cursors = [encode_cursor(key) for key in page.keys]
-        return cls(
-            edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
-            nodes=list(nodes),
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=cursors[0] if cursors else None,
-                end_cursor=cursors[-1] if cursors else None,
-            ),
-            count=count,
-        )
+        if len(page.keys) != len(nodes):
+            raise ValueError("a page needs one sort key per node")
+        return cls(nodes=list(nodes), page=page, count=count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -11,10 +12,12 @@ from clientzone.resolvers.passwords import (
     ChangePasswordErrorCode,
     RequestPasswordResetErrorCode,
     ResetPasswordErrorCode,
+    VerifyResetCodeErrorCode,
 )
 from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
 from clientzone.schema.payloads import user_errors
+from clientzone.schema.sessions import SessionType
 from clientzone.schema.users import User
 
 
@@ -53,6 +56,7 @@ async def password_strength(
 strawberry.enum(ChangePasswordErrorCode)
 strawberry.enum(RequestPasswordResetErrorCode)
 strawberry.enum(ResetPasswordErrorCode)
+strawberry.enum(VerifyResetCodeErrorCode)
 
 
 @strawberry.input
@@ -111,6 +115,37 @@ async def request_password_reset(
 
 
 @strawberry.input
+class VerifyResetCodeInput:
+    login: str = strawberry.field(
+        description="The email or customer number the reset was asked with."
+    )
+    code: str = strawberry.field(description="The emailed 6-digit code.")
+
+
+@strawberry.type
+class VerifyResetCodeError(UserError):
+    code: VerifyResetCodeErrorCode
+
+
+@strawberry.type
+class VerifyResetCodePayload:
+    grant: str | None = strawberry.field(
+        description="Single use, for resetPassword(input: {grant, newPassword}). The code is spent."
+    )
+    expires_at: datetime | None = strawberry.field(description="When the grant stops working.")
+    user_errors: list[VerifyResetCodeError]
+
+
+async def verify_reset_code(info: Info, input: VerifyResetCodeInput) -> VerifyResetCodePayload:
+    outcome = await resolvers.verify_reset_code(info.context, login=input.login, code=input.code)
+    return VerifyResetCodePayload(
+        grant=outcome.value.grant if outcome.value else None,
+        expires_at=outcome.value.expires_at if outcome.value else None,
+        user_errors=user_errors(VerifyResetCodeError, outcome.errors, info.context.locale),
+    )
+
+
+@strawberry.input
 class ResetPasswordInput:
     login: str | None = strawberry.field(
         default=None, description="The email or customer number the reset was asked with."
@@ -119,7 +154,16 @@ class ResetPasswordInput:
     token: str | None = strawberry.field(
         default=None, description="Instead of login + code: the token from the emailed link."
     )
+    grant: str | None = strawberry.field(
+        default=None,
+        description="Instead of login + code: the grant from verifyResetCode. "
+        "The person is then signed in.",
+    )
     new_password: str = strawberry.field(description="10-128 characters, hard to guess.")
+    remember: bool = strawberry.field(default=False, description="With grant: as login's remember.")
+    issue_token: bool = strawberry.field(
+        default=False, description="With grant: return a bearer token, as login's issueToken."
+    )
 
 
 @strawberry.type
@@ -130,7 +174,12 @@ class ResetPasswordError(UserError):
 @strawberry.type
 class ResetPasswordPayload:
     reset: bool = strawberry.field(
-        description="True when the password changed. Every session ended: sign in again."
+        description="True when the password changed. Every older session ended."
+    )
+    user: User | None = strawberry.field(description="With grant: the person now signed in.")
+    session: SessionType | None = strawberry.field(description="With grant: the new session.")
+    token: str | None = strawberry.field(
+        description="With grant and issueToken: send it as `Authorization: Bearer <token>`."
     )
     user_errors: list[ResetPasswordError]
 
@@ -141,9 +190,16 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
         login=input.login,
         code=input.code,
         token=input.token,
+        grant=input.grant,
         new_password=input.new_password,
+        remember=input.remember,
+        issue_token=input.issue_token,
     )
+    signed_in = outcome.value.signed_in if outcome.value else None
     return ResetPasswordPayload(
-        reset=bool(outcome.value),
+        reset=outcome.value is not None,
+        user=User.from_row(signed_in.user) if signed_in else None,
+        session=SessionType.from_row(signed_in.session, info) if signed_in else None,
+        token=signed_in.token if signed_in else None,
         user_errors=user_errors(ResetPasswordError, outcome.errors, info.context.locale),
     )

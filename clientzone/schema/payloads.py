@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
-from clientzone.i18n import translate
+from clientzone.core.i18n import translate
 from clientzone.models.users import Locale
 from clientzone.resolvers.validation import FieldError
 

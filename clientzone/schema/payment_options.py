@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from clientzone.i18n import translate
+from clientzone.config import BankAccount
+from clientzone.core.i18n import translate
 from clientzone.models.users import Locale
+from clientzone.resolvers.payment_options import BankTransfer as Transfer
 from clientzone.resolvers.payment_options import PaymentOptions as Decision
 from clientzone.resolvers.payment_options import PaymentRule
 from clientzone.schema.scalars import Money
@@ -32,6 +34,32 @@ class PaymentOption:
         )
 
 
+@strawberry.type(description="One of the company's bank accounts, for paying by transfer.")
+class CompanyBankAccount:
+    currency: str
+    bank: str
+    holder: str
+    clabe: str | None = strawberry.field(description="Mexico: the 18-digit CLABE.")
+    cbu: str | None = strawberry.field(description="Argentina: the 22-digit CBU.")
+    alias: str | None = strawberry.field(description="Argentina: the CBU's alias.")
+    iban: str | None = strawberry.field(description="The IBAN, without spaces.")
+    bic: str | None
+
+    @classmethod
+    def of(cls, row: BankAccount) -> CompanyBankAccount:
+        return cls(**row.model_dump())
+
+
+@strawberry.type(description="Where to send a transfer, and what to quote with it.")
+class BankTransfer:
+    accounts: list[CompanyBankAccount] = strawberry.field(
+        description="The company's accounts in the account's currency (none: not offered)."
+    )
+    reference: str = strawberry.field(
+        description="Quote this in the transfer and in reportPayment: it names the account."
+    )
+
+
 @strawberry.type(description="What the portal offers: pay online now, or pay in advance.")
 class PaymentOptions:
     balance: Money
@@ -43,11 +71,18 @@ class PaymentOptions:
     )
     online_payment: PaymentOption
     pay_in_advance: PaymentOption
+    bank_transfer: BankTransfer
 
     @classmethod
-    def of(cls, decision: Decision, currency: str, locale: Locale) -> PaymentOptions:
+    def of(
+        cls, decision: Decision, currency: str, locale: Locale, transfer: Transfer
+    ) -> PaymentOptions:
         limit = decision.limit_minor
         return cls(
+            bank_transfer=BankTransfer(
+                accounts=[CompanyBankAccount.of(a) for a in transfer.accounts],
+                reference=transfer.reference,
+            ),
             balance=Money.from_minor(decision.balance_minor, currency),
             online_payment_limit=Money.from_minor(limit, currency) if limit is not None else None,
             latest_document_type=decision.latest_document_type,

@@ -11,8 +11,8 @@ from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from clientzone.auth.permissions import scoped_account
-from clientzone.errors import NotFound
-from clientzone.ids import decode_id_of, encode_global_id
+from clientzone.core.errors import NotFound
+from clientzone.core.ids import decode_id_of, encode_global_id
 from clientzone.models import payments as models
 from clientzone.resolvers import payments as resolvers
 from clientzone.resolvers.payments import ReportPaymentErrorCode, StartPaymentErrorCode
@@ -43,6 +43,13 @@ class Payment(Node):
     paid_on: date | None
     created_at: datetime
     completed_at: datetime | None
+    in_advance: bool = strawberry.field(
+        description="Paid in advance: the whole amount is a credit in the account's favour."
+    )
+    refund_due: Money | None = strawberry.field(
+        description="Approved for more than the account owed (and not in advance): what is "
+        "to be given back. Only the rest reached the ledger. Null when nothing is."
+    )
 
     @classmethod
     def from_row(cls, row: models.Payment) -> Payment:
@@ -55,6 +62,12 @@ class Payment(Node):
             paid_on=row.paid_on,
             created_at=row.created_at,
             completed_at=row.completed_at,
+            in_advance=row.in_advance,
+            refund_due=(
+                Money.from_minor(row.refund_due_minor, row.currency)
+                if row.refund_due_minor
+                else None
+            ),
         )
 
 

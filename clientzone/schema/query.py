@@ -8,10 +8,13 @@ from typing import Any
 import strawberry
 
 from clientzone.auth.permissions import account_mutation
+from clientzone.auth.staff import staff_only
 from clientzone.models.memberships import Permission
+from clientzone.models.staff import StaffRole
 from clientzone.resolvers import accounts as account_resolvers
 from clientzone.resolvers import node as node_resolvers
 from clientzone.schema import (
+    api_clients,
     cases,
     contacts,
     email_verification,
@@ -22,6 +25,7 @@ from clientzone.schema import (
     profile,
     sessions,
 )
+from clientzone.schema import staff as staff_schema
 from clientzone.schema.accounts import Account
 from clientzone.schema.activity import Activity
 from clientzone.schema.contacts import Contact
@@ -72,6 +76,11 @@ class Query:
         type_name, row = await node_resolvers.node(info.context, id)
         return NODE_TYPES[type_name](row)
 
+    staff: staff_schema.StaffQuery | None = strawberry.field(
+        resolver=staff_schema.staff,
+        description="The support staff's side (staff logins only; see docs/staff.md).",
+        extensions=staff_only(before_second_factor=True),
+    )
     case_categories: list[cases.CaseCategory] = strawberry.field(
         resolver=cases.case_categories,
         description="What a case can be about, with each subcategory's extra fields.",
@@ -120,9 +129,14 @@ class Mutation:
         resolver=passwords.request_password_reset,
         description="Email a reset code and link to the login, if it exists.",
     )
+    verify_reset_code: passwords.VerifyResetCodePayload = strawberry.mutation(
+        resolver=passwords.verify_reset_code,
+        description="Exchange the emailed reset code for a short-lived single-use grant.",
+    )
     reset_password: passwords.ResetPasswordPayload = strawberry.mutation(
         resolver=passwords.reset_password,
-        description="Set a new password with the emailed code; every session ends.",
+        description="Set a new password with the emailed code or link, or a grant (which "
+        "also signs you in); every older session ends.",
     )
     claim_legacy_account: legacy.ClaimLegacyAccountPayload = strawberry.mutation(
         resolver=legacy.claim_legacy_account,
@@ -156,6 +170,12 @@ class Mutation:
         resolver=contacts.update_contact,
         description="Change a contact (CONTACTS_MANAGE).",
         extensions=account_mutation(Permission.CONTACTS_MANAGE, contacts.contact_in_input),
+    )
+    grant_contact_access: contacts.GrantContactAccessPayload = strawberry.mutation(
+        resolver=contacts.grant_contact_access,
+        description="Invite a contact's email as a member and link the contact to it "
+        "(USERS_MANAGE).",
+        extensions=account_mutation(Permission.USERS_MANAGE, contacts.contact_in_input),
     )
     delete_contact: contacts.DeleteContactPayload = strawberry.mutation(
         resolver=contacts.delete_contact,
@@ -191,10 +211,37 @@ class Mutation:
         description="Take someone's access away, or leave the account (USERS_MANAGE).",
         extensions=account_mutation(Permission.USERS_MANAGE, members.member_in_input),
     )
+    set_member_access: members.SetMemberAccessPayload = strawberry.mutation(
+        resolver=members.set_member_access,
+        description="Suspend or restore a member without removing them (USERS_MANAGE).",
+        extensions=account_mutation(Permission.USERS_MANAGE, members.member_in_input),
+    )
     transfer_ownership: members.TransferOwnershipPayload = strawberry.mutation(
         resolver=members.transfer_ownership,
         description="Make a member the owner; you stay as a member with every permission.",
         extensions=account_mutation(Permission.USERS_MANAGE, members.member_in_input),
+    )
+    create_api_client: api_clients.ApiClientKeyPayload = strawberry.mutation(
+        resolver=api_clients.create_api_client,
+        description="Create an API client for the account; its key is in this response only "
+        "(INTEGRATIONS_MANAGE).",
+        extensions=account_mutation(Permission.INTEGRATIONS_MANAGE),
+    )
+    rotate_api_client_key: api_clients.ApiClientKeyPayload = strawberry.mutation(
+        resolver=api_clients.rotate_api_client_key,
+        description="Give an API client a new key; the old one works for API_KEY_GRACE_HOURS "
+        "(INTEGRATIONS_MANAGE).",
+        extensions=account_mutation(
+            Permission.INTEGRATIONS_MANAGE, api_clients.api_client_in_input
+        ),
+    )
+    revoke_api_client: api_clients.RevokeApiClientPayload = strawberry.mutation(
+        resolver=api_clients.revoke_api_client,
+        description="Stop an API client: its keys and tokens stop working at once "
+        "(INTEGRATIONS_MANAGE).",
+        extensions=account_mutation(
+            Permission.INTEGRATIONS_MANAGE, api_clients.api_client_in_input
+        ),
     )
     start_payment: payments.StartPaymentPayload = strawberry.mutation(
         resolver=payments.start_payment,
@@ -225,6 +272,72 @@ class Mutation:
         resolver=cases.close_case,
         description="Close a case: nothing more is needed (CASES_CREATE). Closing is final.",
         extensions=account_mutation(Permission.CASES_CREATE, cases.case_in_input),
+    )
+    staff_enrol_second_factor: staff_schema.StaffEnrolSecondFactorPayload = strawberry.mutation(
+        resolver=staff_schema.staff_enrol_second_factor,
+        description="Staff: start TOTP enrolment with your password; returns the secret once.",
+        extensions=staff_only(before_second_factor=True),
+    )
+    staff_confirm_second_factor: staff_schema.StaffConfirmSecondFactorPayload = strawberry.mutation(
+        resolver=staff_schema.staff_confirm_second_factor,
+        description="Staff: turn TOTP on with a code; returns recovery codes once.",
+        extensions=staff_only(before_second_factor=True),
+    )
+    staff_verify_second_factor: staff_schema.StaffVerifySecondFactorPayload = strawberry.mutation(
+        resolver=staff_schema.staff_verify_second_factor,
+        description="Staff: prove the second factor for this session (code or recovery code).",
+        extensions=staff_only(before_second_factor=True),
+    )
+    staff_comment_case: staff_schema.StaffCasePayload = strawberry.mutation(
+        resolver=staff_schema.staff_comment_case,
+        description="Staff: answer a case (emailed to the customer) or add an internal note.",
+        extensions=staff_only(),
+    )
+    staff_set_case_status: staff_schema.StaffCasePayload = strawberry.mutation(
+        resolver=staff_schema.staff_set_case_status,
+        description="Staff: move a case along its statuses; the customer is told.",
+        extensions=staff_only(),
+    )
+    staff_assign_case: staff_schema.StaffCasePayload = strawberry.mutation(
+        resolver=staff_schema.staff_assign_case,
+        description="Staff: give a case to a staff member, or back to the queue.",
+        extensions=staff_only(),
+    )
+
+    staff_disable_login: staff_schema.StaffLoginPayload = strawberry.mutation(
+        resolver=staff_schema.staff_disable_login,
+        description="Staff (ADMIN): disable a login; its sessions end at once.",
+        extensions=staff_only(StaffRole.ADMIN),
+    )
+    staff_enable_login: staff_schema.StaffLoginPayload = strawberry.mutation(
+        resolver=staff_schema.staff_enable_login,
+        description="Staff (ADMIN): enable a disabled login again.",
+        extensions=staff_only(StaffRole.ADMIN),
+    )
+    staff_send_password_reset: staff_schema.StaffLoginPayload = strawberry.mutation(
+        resolver=staff_schema.staff_send_password_reset,
+        description="Staff: email the customer a password reset code and link.",
+        extensions=staff_only(),
+    )
+    staff_resend_verification: staff_schema.StaffLoginPayload = strawberry.mutation(
+        resolver=staff_schema.staff_resend_verification,
+        description="Staff: email a new verification link to an unconfirmed login.",
+        extensions=staff_only(),
+    )
+    staff_clear_login_block: staff_schema.StaffLoginPayload = strawberry.mutation(
+        resolver=staff_schema.staff_clear_login_block,
+        description="Staff: lift a login's sign-in slow-down after failed attempts.",
+        extensions=staff_only(),
+    )
+    staff_verify_security_pin: staff_schema.StaffVerifySecurityPinPayload = strawberry.mutation(
+        resolver=staff_schema.staff_verify_security_pin,
+        description="Staff: check the security PIN a caller says (a few tries per hour).",
+        extensions=staff_only(),
+    )
+    staff_send_first_invitation: staff_schema.StaffSendFirstInvitationPayload = strawberry.mutation(
+        resolver=staff_schema.staff_send_first_invitation,
+        description="Staff: invite the first user (the owner) of an account with none.",
+        extensions=staff_only(),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from clientzone.ids import encode_global_id
+from clientzone.core.ids import encode_global_id
 from clientzone.models import security_events as event_models
 from clientzone.models import sessions as session_models
 from clientzone.resolvers import sessions as resolvers

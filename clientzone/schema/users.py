@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from clientzone.ids import encode_global_id
+from clientzone.core.ids import encode_global_id
 from clientzone.models import users as models
 from clientzone.resolvers import users as resolvers
 from clientzone.resolvers.users import UpdatePersonalDetailsErrorCode

@@ -1,0 +1,138 @@
+"""Throughput past saturation: does the service plateau, and refuse fast?
+
+    python bench/overload.py --database-url postgresql://... [--clients 50,200,500]
+                             [--seconds 15] [--workers 2]
+
+Starts `clientzone serve --workers N` on the given (empty) database, then for
+each number of concurrent clients sends a light authenticated portal query
+(the viewer, the active account and its balance) in a closed loop for the
+given time, and prints: answered requests per second, p50/p99 of the answered
+ones, how many were refused with 503 UNAVAILABLE and how fast (p99), and any
+other failure. The load generator runs on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.graphql_load import free_port
+from bench.setup_data import prepare
+from clientzone.db import Database
+
+QUERY = (
+    "query Light { viewer { user { email } activeAccount { number name "
+    "balance { amount currency } } } }"
+)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run(base: str, token: str, clients: int, seconds: float) -> dict[str, float]:
+    answered: list[float] = []
+    refused: list[float] = []
+    failed = 0
+    deadline = time.perf_counter() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+
+        async def client() -> None:
+            nonlocal failed
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    response = await http.post("/graphql", json={"query": QUERY}, headers=headers)
+                except httpx.HTTPError:
+                    failed += 1
+                    continue
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.status_code == 200 and "errors" not in response.json():
+                    answered.append(elapsed)
+                elif response.status_code == 503:
+                    refused.append(elapsed)
+                    await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+                else:
+                    failed += 1
+
+        await asyncio.gather(*(client() for _ in range(clients)))
+    return {
+        "clients": clients,
+        "rps": len(answered) / seconds,
+        "p50": statistics.median(answered) if answered else 0.0,
+        "p99": percentile(answered, 0.99),
+        "refused": len(refused),
+        "refused_p99": percentile(refused, 0.99),
+        "failed": failed,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--clients", default="50,200,500")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    database = Database(args.database_url)
+    token, _ = await prepare(database, accounts=10)
+    await database.dispose()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "MAIL_SENDER": "off",
+        "LOG_LEVEL": "WARNING",
+        # The load generator shares one budget: keep it out of the way.
+        "COST_BUDGET_PER_MINUTE": "100000000",
+    }
+    with tempfile.TemporaryFile() as log:
+        server = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "clientzone", "serve", "--port", str(port)),
+            *("--workers", str(args.workers)),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient(timeout=1) as probe:
+                for _ in range(100):
+                    try:
+                        if (await probe.get(f"{base}/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+            await run(base, token, 10, 2)  # warm up every worker
+            print(f"serve --workers {args.workers}, {args.seconds:.0f} s per step")
+            print("clients  answered/s  p50 ms  p99 ms  refused  refused p99 ms  failed")
+            for clients in (int(c) for c in args.clients.split(",")):
+                row = await run(base, token, clients, args.seconds)
+                print(
+                    f"{row['clients']:>7}  {row['rps']:>10.1f}  {row['p50']:>6.1f}  "
+                    f"{row['p99']:>6.1f}  {row['refused']:>7}  {row['refused_p99']:>14.1f}  "
+                    f"{row['failed']:>6}"
+                )
+        finally:
+            server.terminate()
+            await asyncio.wait_for(server.wait(), timeout=30)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,98 @@
+"""Requests made by an API client (an integration), not by a person.
+
+`Authorization: Bearer czk_...` (the client's key) or `Bearer cza_...` (an
+access token from `POST /oauth/token`) makes the request the client's: no
+viewer, one account, the client's permissions (a token's may be narrower).
+Each client has its own request budget (API_CLIENT_REQUESTS_PER_MINUTE).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from starlette.requests import HTTPConnection
+
+from clientzone.auth.rate_limits import Limit, RateLimiter
+from clientzone.db import RequestDb
+from clientzone.models.accounts import Account
+from clientzone.models.api_clients import (
+    ACCESS_TOKEN_PREFIX,
+    KEY_PREFIX,
+    ClientCredential,
+    client_by_key,
+    credential_by_access_token,
+    touch_client,
+)
+from clientzone.models.memberships import Grant, Permission, Role
+
+
+@dataclass(frozen=True)
+class ApiClientPrincipal:
+    """Who a client request acts as: the integration, on its one account."""
+
+    client_id: uuid.UUID
+    account_id: uuid.UUID
+    account_number: str
+    name: str
+    permissions: frozenset[Permission]
+
+    def grant(self) -> Grant:
+        return Grant(
+            account_id=self.account_id,
+            account_number=self.account_number,
+            role=Role.MEMBER,
+            permissions=self.permissions,
+            inherited=False,
+        )
+
+    @property
+    def label(self) -> str:
+        return f"integration:{self.name}"[:254]
+
+
+def client_limit(per_minute: int) -> Limit:
+    return Limit("api-client", per_minute, timedelta(minutes=1))
+
+
+def api_credential(request: HTTPConnection) -> str | None:
+    """The bearer credential when it is an API client's (by its prefix)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value.startswith((KEY_PREFIX, ACCESS_TOKEN_PREFIX)):
+        return None
+    return value
+
+
+async def authenticate_client(
+    db: RequestDb, request: HTTPConnection, limiter: RateLimiter, per_minute: int
+) -> ApiClientPrincipal | None:
+    """The client behind the request's bearer credential; None when there is
+    none or it does not work (the request is then anonymous). RATE_LIMITED
+    when the client has spent its budget for the minute."""
+    credential = api_credential(request)
+    if credential is None:
+        return None
+    ip = request.client.host if request.client else ""
+    async with db.read() as session:
+        found: ClientCredential | None
+        if credential.startswith(KEY_PREFIX):
+            client = await client_by_key(session, credential)
+            found = ClientCredential(client, client.permissions) if client else None
+        else:
+            found = await credential_by_access_token(session, credential)
+        if found is None:
+            return None
+        account = await session.get(Account, found.client.account_id)
+        await touch_client(session, found.client, ip)
+    if account is None:
+        return None
+    await limiter.for_request(db.release).hit(client_limit(per_minute), str(found.client.id))
+    return ApiClientPrincipal(
+        client_id=found.client.id,
+        account_id=account.id,
+        account_number=account.number,
+        name=found.client.name,
+        permissions=found.permissions,
+    )

@@ -1,0 +1,529 @@
+"""One batch of a billing import: looked up in bulk, checked and applied in
+memory line by line, written with one multi-row statement per table.
+
+`Batch.look_up` reads what the batch's lines refer to in a few statements;
+`Batch.apply` checks a line against that and the lines before it, and only
+then changes the batch, so a BadLine leaves nothing; `Batch.write` inserts
+parents before children and updates last. The run around it (transactions,
+the line-by-line retry, the report) is in billing.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clientzone.importers import billing_lines as parse
+from clientzone.importers.billing_lines import (
+    AccountRecord,
+    BadLine,
+    CreditRecord,
+    InvoiceRecord,
+    OrderRecord,
+    Record,
+    ServiceRecord,
+)
+from clientzone.models.accounts import Account, AccountStatus
+from clientzone.models.base import new_id, utcnow
+from clientzone.models.invoices import Invoice, InvoiceDocument, InvoiceLine, InvoiceStatus
+from clientzone.models.ledger import LedgerEntry, MovementKind
+from clientzone.models.orders import Order, OrderLine, Service
+from clientzone.models.users import Locale
+
+MAX_BALANCE_MINOR = 10**17  # an account's balance stays well inside 64 bits
+_IN_CHUNK = 5_000  # values per IN (...): PostgreSQL takes at most 32,767 parameters
+
+
+def table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=UTC)
+
+
+def _strings(*values: Any) -> list[str]:
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
+@dataclass
+class _Account:
+    id: uuid.UUID
+    currency: str
+    row: dict[str, Any] | None = None  # created in this batch: its pending row
+
+
+@dataclass
+class _Invoice:
+    """An invoice a payment or credit note may name."""
+
+    id: uuid.UUID
+    status: InvoiceStatus
+    total_minor: int
+    paid_minor: int
+    due_on: date
+    row: dict[str, Any] | None = None  # created in this batch: its pending row
+
+
+@dataclass
+class Line:
+    """One decoded line, before its checks against the database."""
+
+    number: int
+    kind: str
+    data: dict[str, Any]
+    external_id: str | None
+
+
+# Which table says a line's externalId was imported.
+_SEEN_IN = {
+    "invoice": "invoice",
+    "payment": "ledger",
+    "credit_note": "ledger",
+    "order": "order",
+    "service": "service",
+}
+_EXTERNAL_IDS: dict[str, Any] = {
+    "invoice": Invoice,
+    "ledger": LedgerEntry,
+    "order": Order,
+    "service": Service,
+}
+
+
+# The rows a batch writes, in the order they are inserted (parents first).
+_TABLES: dict[str, Any] = {
+    "accounts": Account,
+    "invoices": Invoice,
+    "lines": InvoiceLine,
+    "documents": InvoiceDocument,
+    "ledger": LedgerEntry,
+    "orders": Order,
+    "order_lines": OrderLine,
+    "services": Service,
+}
+
+
+class Batch:
+    """What one batch knows (looked up in bulk) and what it will write."""
+
+    def __init__(self, document_types: frozenset[str]) -> None:
+        self.now = utcnow()
+        self.document_types = document_types
+        self.accounts: dict[str, _Account] = {}
+        self.seen: dict[str, set[str]] = {key: set() for key in _EXTERNAL_IDS}
+        self.invoices: dict[tuple[uuid.UUID, str], _Invoice] = {}
+        self.order_numbers: set[tuple[uuid.UUID, str]] = set()
+        self.tails: dict[uuid.UUID, tuple[int, int]] = {}  # last seq and balance
+        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
+        self.account_updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
+        self.paid: dict[uuid.UUID, _Invoice] = {}  # existing invoices paid (more)
+
+    # --- looking up ----------------------------------------------------------
+
+    async def look_up(self, session: AsyncSession, lines: Sequence[Line], lock: bool) -> None:
+        numbers: set[str] = set()
+        invoice_numbers: set[str] = set()
+        order_numbers: set[str] = set()
+        external: dict[str, set[str]] = {key: set() for key in _EXTERNAL_IDS}
+        for line in lines:
+            data = line.data
+            numbers.update(_strings(data.get("account"), data.get("parent")))
+            if line.kind == "account":
+                numbers.update(_strings(data.get("number")))
+            elif line.kind == "invoice":
+                invoice_numbers.update(_strings(data.get("number")))
+            elif line.kind == "order":
+                order_numbers.update(_strings(data.get("number")))
+            elif line.kind in ("payment", "credit_note"):
+                named = data.get("invoices")
+                invoice_numbers.update(_strings(*(named if isinstance(named, list) else [])))
+                invoice_numbers.update(_strings(data.get("invoice")))
+            if line.external_id is not None:
+                external[_SEEN_IN[line.kind]].add(line.external_id)
+                if line.kind == "invoice":  # its movement carries it too
+                    external["ledger"].add(line.external_id)
+        account = table(Account)
+        for row in await _rows_in(
+            session,
+            select(account.c.id, account.c.number, account.c.currency),
+            account.c.number,
+            numbers,
+        ):
+            self.accounts[row.number] = _Account(row.id, row.currency)
+        for key, model in _EXTERNAL_IDS.items():
+            column = table(model).c.external_id
+            found = await _rows_in(session, select(column), column, external[key])
+            self.seen[key].update(row.external_id for row in found)
+        account_ids = sorted(a.id for a in self.accounts.values())
+        if not account_ids:
+            return
+        if lock:  # PostgreSQL: the same lock as post_movement's, in one order
+            await _rows_in(
+                session,
+                select(account.c.id).order_by(account.c.id).with_for_update(),
+                account.c.id,
+                account_ids,
+            )
+        if invoice_numbers:
+            invoice = table(Invoice)
+            query = select(
+                invoice.c.id,
+                invoice.c.account_id,
+                invoice.c.number,
+                invoice.c.status,
+                invoice.c.total_minor,
+                invoice.c.paid_minor,
+                invoice.c.due_on,
+            ).where(invoice.c.account_id.in_(account_ids))
+            for row in await _rows_in(session, query, invoice.c.number, invoice_numbers):
+                self.invoices[(row.account_id, row.number)] = _Invoice(
+                    id=row.id,
+                    status=InvoiceStatus(row.status),
+                    total_minor=row.total_minor,
+                    paid_minor=row.paid_minor,
+                    due_on=row.due_on,
+                )
+        if order_numbers:
+            order = table(Order)
+            query = select(order.c.account_id, order.c.number).where(
+                order.c.account_id.in_(account_ids)
+            )
+            for row in await _rows_in(session, query, order.c.number, order_numbers):
+                self.order_numbers.add((row.account_id, row.number))
+        ledger = table(LedgerEntry)
+        last = (
+            select(ledger.c.account_id, func.max(ledger.c.seq).label("seq"))
+            .where(ledger.c.account_id.in_(account_ids))
+            .group_by(ledger.c.account_id)
+            .subquery()
+        )
+        tails = select(ledger.c.account_id, ledger.c.seq, ledger.c.balance_minor).join(
+            last, and_(ledger.c.account_id == last.c.account_id, ledger.c.seq == last.c.seq)
+        )
+        for row in (await session.execute(tails)).all():
+            self.tails[row.account_id] = (row.seq, row.balance_minor)
+
+    # --- checking and applying one line ----------------------------------------
+
+    def apply(self, line: Line) -> bool:
+        """Apply one line to the batch; False when it was imported before.
+        Every check comes before the first change: a BadLine leaves nothing."""
+        if line.kind == "account":
+            self._account(parse.account_record(line.data))
+            return True
+        assert line.external_id is not None
+        if line.external_id in self.seen[_SEEN_IN[line.kind]]:
+            return False
+        found: Record = parse.record(line.kind, line.data, line.external_id)
+        if isinstance(found, InvoiceRecord):
+            self._invoice(found)
+        elif isinstance(found, CreditRecord):
+            self._credit(found)
+        elif isinstance(found, OrderRecord):
+            self._order(found)
+        else:
+            assert isinstance(found, ServiceRecord)
+            self._service(found)
+        return True
+
+    def _account_of(self, number: str) -> _Account:
+        account = self.accounts.get(number)
+        if account is None:
+            raise BadLine(f"unknown account {number}")
+        return account
+
+    def _account(self, record: AccountRecord) -> None:
+        parent = None
+        if record.parent is not None:
+            parent = self.accounts.get(record.parent)
+            if parent is None:
+                raise BadLine(f"unknown parent {record.parent}")
+        values = {**record.values, "parent_id": parent.id if parent else None}
+        existing = self.accounts.get(record.number)
+        if existing is not None and existing.currency != record.currency:
+            raise BadLine(
+                f"account {record.number} is in {existing.currency}, not {record.currency}"
+            )
+        if existing is None:
+            row = {
+                "id": new_id(),
+                "number": record.number,
+                "currency": record.currency,
+                "status": AccountStatus.ACTIVE,
+                "locale": Locale.ES,
+                "created_at": self.now,
+                "updated_at": self.now,
+                **values,
+            }
+            self.rows["accounts"].append(row)
+            self.accounts[record.number] = _Account(row["id"], record.currency, row)
+            self.tails[row["id"]] = (0, 0)
+            return
+        # Only what the line carries: a billing system sending fewer fields must
+        # not wipe what the account already has (nor unlink it from its parent).
+        changes = {column: values[column] for column in record.given}
+        if existing.row is not None:
+            existing.row.update(changes)
+        elif changes:
+            self.account_updates.append((existing.id, changes))
+
+    def _post(
+        self,
+        account: _Account,
+        *,
+        kind: MovementKind,
+        amount_minor: int,
+        reference: str,
+        description: str,
+        day: date,
+        external_id: str,
+    ) -> None:
+        """Append a movement after the account's last one (`_check_posting` first)."""
+        seq, balance = self.tails.get(account.id, (0, 0))
+        self.tails[account.id] = (seq + 1, balance + amount_minor)
+        self.rows["ledger"].append(
+            {
+                "id": new_id(),
+                "account_id": account.id,
+                "seq": seq + 1,
+                "posted_at": _at(day),
+                "kind": kind,
+                "reference": reference,
+                "description": description,
+                "currency": account.currency,
+                "amount_minor": amount_minor,
+                "balance_minor": balance + amount_minor,
+                "external_id": external_id,
+                "created_at": self.now,
+            }
+        )
+        self.seen["ledger"].add(external_id)
+
+    def _check_posting(self, account: _Account, amount_minor: int, external_id: str) -> None:
+        if external_id in self.seen["ledger"]:
+            raise BadLine("conflicts with existing data (duplicate external_id)")
+        balance = self.tails.get(account.id, (0, 0))[1] + amount_minor
+        if abs(balance) > MAX_BALANCE_MINOR:
+            raise BadLine("the account's balance would be beyond the maximum")
+
+    def _invoice(self, record: InvoiceRecord) -> None:
+        account = self._account_of(record.account)
+        if record.document_type not in self.document_types:
+            raise BadLine(f"unknown documentType {record.document_type}")
+        priced = parse.priced(record.items, account.currency)
+        if (account.id, record.number) in self.invoices:
+            raise BadLine("conflicts with existing data (duplicate number)")
+        total = sum(p.total_minor for p in priced)
+        # A draft was never issued and a void one is cancelled: neither is owed.
+        posted = record.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+        if posted:
+            self._check_posting(account, total, record.external_id)
+        # -- nothing below can fail
+        paid = total if record.status is InvoiceStatus.PAID else 0
+        invoice_id = new_id()
+        row = {
+            "id": invoice_id,
+            "account_id": account.id,
+            "external_id": record.external_id,
+            "number": record.number,
+            "document_type": record.document_type,
+            "issued_on": record.issued_on,
+            "due_on": record.due_on,
+            "currency": account.currency,
+            "subtotal_minor": sum(p.subtotal_minor for p in priced),
+            "tax_minor": sum(p.tax_minor for p in priced),
+            "total_minor": total,
+            "paid_minor": paid,
+            "status": record.status,
+            "created_at": self.now,
+        }
+        self.rows["invoices"].append(row)
+        self.invoices[(account.id, record.number)] = _Invoice(
+            invoice_id, record.status, total, paid, record.due_on, row
+        )
+        self.seen["invoice"].add(record.external_id)
+        self.rows["lines"].extend(
+            {
+                "id": new_id(),
+                "invoice_id": invoice_id,
+                "position": p.item.position,
+                "description": p.item.description,
+                "quantity_milli": p.quantity_milli,
+                "unit_price_minor": p.unit_price_minor,
+                "tax_rate_bp": p.tax_rate_bp,
+                "subtotal_minor": p.subtotal_minor,
+                "tax_minor": p.tax_minor,
+                "total_minor": p.total_minor,
+            }
+            for p in priced
+        )
+        self.rows["documents"].extend(
+            {
+                "id": new_id(),
+                "invoice_id": invoice_id,
+                "kind": document.kind,
+                "filename": document.filename,
+                "content_type": document.content_type,
+                "size": len(document.content),
+                "sha256": document.sha256,
+                "content": document.content,
+                "created_at": self.now,
+            }
+            for document in record.documents
+        )
+        if posted:
+            self._post(
+                account,
+                kind=MovementKind.INVOICE,
+                amount_minor=total,
+                reference=record.number,
+                description=f"{record.document_type} {record.number}",
+                day=record.issued_on,
+                external_id=record.external_id,
+            )
+
+    def _credit(self, record: CreditRecord) -> None:
+        account = self._account_of(record.account)
+        amount = parse.minor("amount", record.amount, account.currency)
+        named = [self.invoices.get((account.id, number)) for number in record.invoices]
+        invoices = [i for i in named if i is not None]
+        if len(invoices) != len(named):
+            raise BadLine("an invoice named is not in that account")
+        if any(i.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID) for i in invoices):
+            raise BadLine("a draft or void invoice cannot be paid")
+        self._check_posting(account, -amount, record.external_id)
+        # -- nothing below can fail
+        self._post(
+            account,
+            kind=record.kind,
+            amount_minor=-amount,
+            reference=record.reference,
+            description=record.description,
+            day=record.day,
+            external_id=record.external_id,
+        )
+        # Earliest due first; what is left stays as credit in the balance.
+        for invoice in sorted(invoices, key=lambda i: i.due_on):
+            applied = min(amount, invoice.total_minor - invoice.paid_minor)
+            invoice.paid_minor += applied
+            amount -= applied
+            if invoice.paid_minor >= invoice.total_minor:
+                invoice.status = InvoiceStatus.PAID
+            if invoice.row is not None:
+                invoice.row.update(paid_minor=invoice.paid_minor, status=invoice.status)
+            else:
+                self.paid[invoice.id] = invoice
+
+    def _order(self, record: OrderRecord) -> None:
+        account = self._account_of(record.account)
+        priced = parse.priced(record.items, account.currency)
+        if (account.id, record.number) in self.order_numbers:
+            raise BadLine("conflicts with existing data (duplicate number)")
+        # -- nothing below can fail
+        row = {
+            "id": new_id(),
+            "account_id": account.id,
+            "external_id": record.external_id,
+            "number": record.number,
+            "customer_reference": record.customer_reference,
+            "ordered_on": record.ordered_on,
+            "status": record.status,
+            "currency": account.currency,
+            "total_minor": sum(p.total_minor for p in priced),
+            "created_at": self.now,
+        }
+        self.rows["orders"].append(row)
+        self.order_numbers.add((account.id, record.number))
+        self.seen["order"].add(record.external_id)
+        self.rows["order_lines"].extend(
+            {
+                "id": new_id(),
+                "order_id": row["id"],
+                "position": p.item.position,
+                "sku": p.item.sku,
+                "description": p.item.description,
+                "quantity_milli": p.quantity_milli,
+                "unit_price_minor": p.unit_price_minor,
+                "total_minor": p.total_minor,
+            }
+            for p in priced
+        )
+
+    def _service(self, record: ServiceRecord) -> None:
+        account = self._account_of(record.account)
+        recurring = parse.minor("recurringAmount", record.recurring_amount, account.currency)
+        self.rows["services"].append(
+            {
+                "id": new_id(),
+                "account_id": account.id,
+                "external_id": record.external_id,
+                "name": record.name,
+                "kind": record.kind,
+                "status": record.status,
+                "billing_cycle": record.billing_cycle,
+                "next_due_on": record.next_due_on,
+                "expires_on": record.expires_on,
+                "currency": account.currency,
+                "recurring_minor": recurring,
+                "created_at": self.now,
+            }
+        )
+        self.seen["service"].add(record.external_id)
+
+    # --- writing -----------------------------------------------------------------
+
+    async def write(self, session: AsyncSession) -> None:
+        """One multi-row INSERT per table, parents first, then the updates."""
+        for name, model in _TABLES.items():
+            if name == "invoices":
+                await self._update_accounts(session)
+            if self.rows[name]:
+                await session.execute(insert(table(model)), self.rows[name])
+        if self.paid:
+            invoice = table(Invoice)
+            await session.execute(
+                update(invoice)
+                .where(invoice.c.id == bindparam("paid_id"))
+                .values(paid_minor=bindparam("paid"), status=bindparam("paid_status")),
+                [
+                    {"paid_id": i.id, "paid": i.paid_minor, "paid_status": i.status}
+                    for i in self.paid.values()
+                ],
+            )
+
+    async def _update_accounts(self, session: AsyncSession) -> None:
+        """Existing accounts' changes, one UPDATE for each set of columns."""
+        account = table(Account)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for account_id, changes in self.account_updates:
+            columns = tuple(sorted(changes))
+            by_columns.setdefault(columns, []).append(
+                {"account_key": account_id, **{f"new_{c}": changes[c] for c in columns}}
+            )
+        for columns, params in by_columns.items():
+            statement = (
+                update(account)
+                .where(account.c.id == bindparam("account_key"))
+                .values({c: bindparam(f"new_{c}") for c in columns})
+            )
+            await session.execute(statement, params)
+
+
+async def _rows_in(
+    session: AsyncSession, query: Any, column: Any, values: Iterable[Any]
+) -> list[Any]:
+    """`query` filtered by `column IN values`, in chunks (no parameter limit)."""
+    pending = list(values)
+    rows: list[Any] = []
+    for start in range(0, len(pending), _IN_CHUNK):
+        chunk = pending[start : start + _IN_CHUNK]
+        rows.extend((await session.execute(query.where(column.in_(chunk)))).all())
+    return rows

@@ -1,0 +1,159 @@
+"""The scheduler: time- and data-driven mail, sent exactly once per fact.
+
+It runs inside `clientzone worker` and inside `serve` when that sends mail
+(MAIL_SENDER=in-process), every SCHEDULER_INTERVAL_SECONDS and at start-up,
+so it catches up after downtime. There is no cron: any number of processes
+run it at once. Each looks for the facts due (mailers/invoice_mail.py), then,
+a chunk per transaction and in key order, claims each fact in
+`scheduled_jobs` (unique (kind, subject, period); ON CONFLICT DO NOTHING) and
+queues its email in the same transaction. A fact claimed by another process
+is skipped; on PostgreSQL the loser waits for the winner's commit, so it
+never sends what the other one is sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from clientzone.config import Settings
+from clientzone.db import Database
+from clientzone.mailers import invoice_mail, service_mail
+from clientzone.mailers.invoice_mail import Fact
+from clientzone.mailers.outbox import OutboxError, notify_account
+from clientzone.models.accounts import Account
+from clientzone.models.base import utcnow
+from clientzone.models.jobs import JobOutcome, ScheduledJob, claim_fact
+
+logger = logging.getLogger("clientzone.scheduler")
+
+CHUNK = 100  # facts per transaction
+ISSUED_BATCH = 1000
+
+
+class Scheduler:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.clock = clock
+        self.on_queued = on_queued
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run_once(self) -> Counter[str]:
+        """Everything due now; returns the emails queued by kind."""
+        queued = await self.announce_issued()
+        async with self.database.session() as session:
+            today = self.clock().date()
+            facts = await invoice_mail.reminder_facts(session, self.settings, today)
+            facts += await service_mail.renewal_facts(session, self.settings, today)
+        queued += await self._send(facts)
+        if queued and self.on_queued is not None:
+            self.on_queued()
+        return queued
+
+    async def announce_issued(self) -> Counter[str]:
+        """ "Invoice issued" for invoices not announced yet (the billing import
+        calls this right after importing)."""
+        today = self.clock().date()
+        queued: Counter[str] = Counter()
+        while not self._stopping.is_set():
+            async with self.database.session() as session:
+                facts = await invoice_mail.issued_facts(session, self.settings, today, ISSUED_BATCH)
+            queued += await self._send(facts)
+            if len(facts) < ISSUED_BATCH:
+                break
+        return queued
+
+    async def _send(self, facts: list[Fact]) -> Counter[str]:
+        queued: Counter[str] = Counter()
+        # The same order in every process: concurrent claimers wait, never deadlock.
+        facts = sorted(facts, key=lambda f: f.key)
+        for start in range(0, len(facts), CHUNK):
+            if self._stopping.is_set():
+                break
+            chunk = facts[start : start + CHUNK]
+            async with self.database.session() as session, session.begin():
+                accounts = await _accounts(session, {f.account_id for f in chunk})
+                for fact in chunk:
+                    if await self._one(session, fact, accounts[fact.account_id]):
+                        queued[fact.kind] += 1
+        return queued
+
+    async def _one(self, session: AsyncSession, fact: Fact, account: Account) -> bool:
+        job_id = await claim_fact(
+            session,
+            kind=fact.kind,
+            subject_id=fact.subject_id,
+            period=fact.period,
+            account_id=fact.account_id,
+            worker=self.name,
+        )
+        if job_id is None:
+            return False
+        outcome = JobOutcome.NOBODY
+        try:
+            # A savepoint: one account's bad address must not stop the others.
+            async with session.begin_nested():
+                message = await notify_account(
+                    session,
+                    self.settings,
+                    account=account,
+                    category=fact.category,
+                    template=fact.template,
+                    **fact.variables,
+                )
+        except OutboxError as exc:
+            logger.warning("scheduler: %s for account %s: %s", fact.kind, account.number, exc)
+            message, outcome = None, JobOutcome.FAILED
+        if message is None:
+            await session.execute(
+                update(ScheduledJob).where(col(ScheduledJob.id) == job_id).values(outcome=outcome)
+            )
+            return False
+        await session.execute(
+            update(ScheduledJob).where(col(ScheduledJob.id) == job_id).values(email_id=message.id)
+        )
+        return True
+
+    async def run(self) -> None:
+        """At start-up, then every SCHEDULER_INTERVAL_SECONDS, until stopped."""
+        logger.info("scheduler %s started", self.name)
+        while not self._stopping.is_set():
+            try:
+                queued = await self.run_once()
+                if queued:
+                    logger.info("scheduler %s queued %s", self.name, dict(queued))
+            except Exception:
+                logger.exception("scheduler %s: run failed", self.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stopping.wait(), timeout=self.settings.scheduler_interval_seconds
+                )
+        logger.info("scheduler %s stopped", self.name)
+
+
+async def _accounts(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Account]:
+    rows = await session.execute(select(Account).where(col(Account.id).in_(ids)))
+    return {account.id: account for account in rows.scalars()}

@@ -1,0 +1,1 @@
+"""Online payment providers behind one small interface."""

@@ -1,0 +1,1 @@
+"""Live updates between server processes and the subscriptions they feed."""

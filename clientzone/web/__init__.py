@@ -1,0 +1,1 @@
+"""The HTTP edge: middleware, file downloads and the payment routes beside GraphQL."""

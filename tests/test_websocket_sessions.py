@@ -1,0 +1,277 @@
+"""A live WebSocket never outlives its session or its permissions.
+
+Against a real server: every way a session ends (logout, logout everywhere,
+revokeSession, a password change or reset, expiry) closes an open socket with
+4401 at once; a removed permission or membership is enforced on the next
+operation sent over a socket that stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from clientzone.db import Database
+from clientzone.models.accounts import Account
+from clientzone.models.memberships import Permission, Role
+from clientzone.models.sessions import SessionKind, create_session
+from clientzone.models.users import User
+from tests.helpers import (
+    PASSWORD,
+    gid,
+    make_account,
+    make_membership,
+    make_user,
+    six_digit_code,
+)
+from tests.smtp_server import SmtpServer, smtp_env
+from tests.test_end_to_end import start_server
+
+WAIT = 10.0
+LOGIN = """
+mutation Login($input: LoginInput!) {
+  login(input: $input) { token session { id } userErrors { code } }
+}
+"""
+INVOICES = "query Invoices { account { invoices(first: 1) { nodes { number } } } }"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(
+    database_url: str, smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    env = {"DATABASE_URL": database_url, **smtp_env(smtp.port), "MAIL_POLL_SECONDS": "0.2"}
+    log = tmp_path_factory.mktemp("ws") / "server.log"
+    with start_server(env, log) as base:
+        yield base
+
+
+@dataclass
+class People:
+    ana: User
+    luis: User
+    account: Account
+    luis_membership_id: str
+
+
+@pytest.fixture
+async def people(database: Database) -> People:
+    ana = await make_user(database, "ana@example.com", password=PASSWORD)
+    luis = await make_user(database, "luis@example.com", password=PASSWORD)
+    account = await make_account(database, number="MX-1")
+    await make_membership(database, ana, account)
+    membership = await make_membership(
+        database, luis, account, Role.MEMBER, [Permission.INVOICES_VIEW]
+    )
+    return People(ana, luis, account, gid("Member", membership.id))
+
+
+async def _post(server: str, token: str | None, document: str, variables: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=server, timeout=WAIT) as http:
+        response = await http.post(
+            "/graphql", json={"query": document, "variables": variables or {}}, headers=headers
+        )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def _login(server: str, email: str) -> tuple[str, str]:
+    """A bearer token and its session's ID."""
+    data = await _post(
+        server, None, LOGIN, {"input": {"email": email, "password": PASSWORD, "issueToken": True}}
+    )
+    return data["login"]["token"], data["login"]["session"]["id"]
+
+
+async def _open(server: str, token: str) -> ClientConnection:
+    socket = await connect(
+        server.replace("http://", "ws://") + "/graphql",
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+    )
+    await socket.send(
+        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+    )
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    return socket
+
+
+_ids = iter(range(1, 1_000_000))
+
+
+async def _run(socket: ClientConnection, document: str) -> dict[str, Any]:
+    """One query over the socket: its `next` payload (or the `error` message)."""
+    operation = str(next(_ids))
+    await socket.send(
+        json.dumps({"id": operation, "type": "subscribe", "payload": {"query": document}})
+    )
+    async with asyncio.timeout(WAIT):
+        first = json.loads(await socket.recv())
+        if first["type"] == "next":
+            assert json.loads(await socket.recv())["type"] == "complete"
+    return first
+
+
+async def _closed_with(socket: ClientConnection) -> int | None:
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                await socket.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+async def _end_by_logout(server: str, people: People, token: str, session_id: str) -> None:
+    await _post(server, token, "mutation Out { logout { endedSessions } }")
+
+
+async def _end_everywhere(server: str, people: People, token: str, session_id: str) -> None:
+    other, _ = await _login(server, "ana@example.com")
+    await _post(
+        server, other, "mutation Out { logout(input: {everywhere: true}) { endedSessions } }"
+    )
+
+
+async def _end_by_revoking(server: str, people: People, token: str, session_id: str) -> None:
+    other, _ = await _login(server, "ana@example.com")
+    await _post(
+        server,
+        other,
+        "mutation Revoke($id: ID!) { revokeSession(input: {sessionId: $id}) { revokedSessionId } }",
+        {"id": session_id},
+    )
+
+
+async def _end_by_password_change(server: str, people: People, token: str, session_id: str) -> None:
+    other, _ = await _login(server, "ana@example.com")
+    changed = await _post(
+        server,
+        other,
+        "mutation Change($input: ChangePasswordInput!) "
+        "{ changePassword(input: $input) { userErrors { code } } }",
+        {"input": {"currentPassword": PASSWORD, "newPassword": "girasol-lento-tambor-88"}},
+    )
+    assert changed["changePassword"]["userErrors"] == []
+
+
+async def _end_by_reset(server: str, people: People, token: str, session_id: str) -> None:
+    smtp: SmtpServer = people.__dict__["smtp"]
+    before = len(smtp.received)
+    await _post(
+        server,
+        None,
+        'mutation Ask { requestPasswordReset(input: {login: "ana@example.com"}) { accepted } }',
+    )
+    async with asyncio.timeout(WAIT):
+        while len(smtp.received) == before:  # noqa: ASYNC110 (the sink runs in a thread)
+            await asyncio.sleep(0.05)
+    code = six_digit_code(smtp.received[-1].text)
+    reset = await _post(
+        server,
+        None,
+        "mutation Reset($input: ResetPasswordInput!) "
+        "{ resetPassword(input: $input) { reset userErrors { code } } }",
+        {
+            "input": {
+                "login": "ana@example.com",
+                "code": code,
+                "newPassword": "girasol-lento-tambor-88",
+            }
+        },
+    )
+    assert reset["resetPassword"]["reset"] is True
+
+
+@pytest.mark.parametrize(
+    "end",
+    [_end_by_logout, _end_everywhere, _end_by_revoking, _end_by_password_change, _end_by_reset],
+)
+async def test_a_session_that_ends_closes_its_sockets_at_once(
+    server: str, people: People, smtp: SmtpServer, end: Any
+) -> None:
+    people.__dict__["smtp"] = smtp
+    token, session_id = await _login(server, "ana@example.com")
+    socket = await _open(server, token)
+    assert (await _run(socket, INVOICES))["type"] == "next"
+    await end(server, people, token, session_id)
+    assert await _closed_with(socket) == 4401
+
+
+async def test_a_session_that_expires_closes_its_socket(server: str, database: Database) -> None:
+    user = await make_user(database, "eva@example.com")
+    async with database.session() as session, session.begin():
+        token, _ = await create_session(
+            session, user_id=user.id, kind=SessionKind.TOKEN, lifetime=timedelta(seconds=3)
+        )
+    socket = await _open(server, token)
+    assert (await _run(socket, "query Me { viewer { user { email } } }"))["type"] == "next"
+    assert await _closed_with(socket) == 4401
+
+
+async def test_a_removed_permission_or_membership_applies_to_the_next_operation(
+    server: str, people: People
+) -> None:
+    owner, _ = await _login(server, "ana@example.com")
+    member, _ = await _login(server, "luis@example.com")
+    socket = await _open(server, member)
+    allowed = await _run(socket, INVOICES)
+    assert allowed["payload"]["data"]["account"]["invoices"]["nodes"] == []
+    narrow = await _post(
+        server,
+        owner,
+        "mutation Narrow($input: UpdateMemberPermissionsInput!) "
+        "{ updateMemberPermissions(input: $input) { userErrors { code } } }",
+        {"input": {"memberId": people.luis_membership_id, "permissions": ["CASES_VIEW"]}},
+    )
+    assert narrow["updateMemberPermissions"]["userErrors"] == []
+    narrowed = await _run(socket, INVOICES)
+    assert narrowed["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    remove = await _post(
+        server,
+        owner,
+        "mutation Remove($input: RemoveMemberInput!) "
+        "{ removeMember(input: $input) { userErrors { code } } }",
+        {"input": {"memberId": people.luis_membership_id}},
+    )
+    assert remove["removeMember"]["userErrors"] == []
+    removed = await _run(socket, INVOICES)
+    assert removed["payload"]["data"]["account"] is None
+    by_id = await _run(
+        socket, f'query One {{ node(id: "{gid("Account", people.account.id)}") {{ id }} }}'
+    )
+    assert by_id["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    await socket.close()
+
+
+async def test_operations_on_a_socket_are_checked_like_http(server: str, people: People) -> None:
+    token, _ = await _login(server, "ana@example.com")
+    socket = await _open(server, token)
+    several = await _run(socket, "query A { __typename } query B { __typename }")
+    assert several["type"] == "error"
+    assert several["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    flood = " ".join(
+        f"a{i}: account {{ invoices(first: 100) {{ nodes {{ lines {{ description }} }} }} }}"
+        for i in range(20)
+    )
+    priced = await _run(socket, f"query Flood {{ {flood} }}")
+    assert priced["type"] == "error"
+    assert priced["payload"][0]["extensions"]["cost"]["requestedQueryCost"] > 5000
+    await socket.close()
