@@ -114,6 +114,29 @@ def settings(database_url: str) -> Settings:
     )
 
 
+@pytest.fixture(autouse=True)
+async def _close_built_apps(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[None]:
+    """An app a test builds itself (`create_app(...)` in a test module) is closed
+    after the test like the `app` fixture's: otherwise its event bus keeps a
+    LISTEN connection (and a NOTIFY pool) for the rest of the run, and a few
+    dozen of them use up PostgreSQL's max_connections."""
+    built: list[Any] = []
+    module = request.module
+    if getattr(module, "create_app", None) is create_app:
+
+        def tracked(*args: Any, **kwargs: Any) -> Any:
+            application = create_app(*args, **kwargs)
+            built.append(application)
+            return application
+
+        monkeypatch.setattr(module, "create_app", tracked)
+    yield
+    for application in built:
+        await application.state.close_clients()
+
+
 @pytest.fixture
 async def app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
     application = create_app(settings, database)

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from clientzone.app import create_app
 from tests.helpers import http_client
 
 
@@ -81,7 +82,6 @@ async def test_request_bodies_over_the_limit_are_refused(app: Any) -> None:
 
 
 async def test_readyz_reports_an_unreachable_database(settings: Any) -> None:
-    from clientzone.app import create_app
     from clientzone.db import Database
 
     broken = Database("postgresql://nobody@127.0.0.1:1/none")
@@ -105,7 +105,6 @@ async def test_healthz_sends_no_sql(app: Any, database: Any) -> None:
 async def test_an_unreachable_database_is_unavailable_and_says_nothing_more(
     settings: Any,
 ) -> None:
-    from clientzone.app import create_app
     from clientzone.db import Database
 
     broken = Database("postgresql://nobody@127.0.0.1:1/none")

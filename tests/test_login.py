@@ -9,6 +9,7 @@ import time_machine
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from clientzone.app import create_app
 from clientzone.auth.passwords import HASHER
 from clientzone.db import Database
 from clientzone.models.base import utcnow
@@ -67,7 +68,6 @@ async def test_login_sets_an_http_only_cookie_that_signs_the_browser_in(
 
 
 async def test_secure_cookies_when_configured(settings: Any, database: Database) -> None:
-    from clientzone.app import create_app
 
     await make_user(database, "ana@example.com", password=PASSWORD)
     app = create_app(settings.model_copy(update={"session_cookie_secure": True}), database)

@@ -27,7 +27,26 @@ function readConfig() {
   return JSON.parse(element.textContent);
 }
 
-/** GraphiQL's storage: sessionStorage without the headers editor's contents. */
+/** A stored value with every `headers` field emptied: GraphiQL keeps each tab's
+ * headers in its tab state and each run's headers in its history. */
+function withoutHeaders(value) {
+  let parsed;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return value;
+  }
+  const strip = (node) => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (!node || typeof node !== "object") return node;
+    return Object.fromEntries(
+      Object.entries(node).map(([name, inner]) => [name, name === "headers" ? null : strip(inner)]),
+    );
+  };
+  return JSON.stringify(strip(parsed));
+}
+
+/** GraphiQL's storage: sessionStorage without any header a person typed. */
 function sessionOnlyStorage() {
   const backing = window.sessionStorage;
   const blocked = (key) => key === `${PREFIX}headers`;
@@ -38,7 +57,7 @@ function sessionOnlyStorage() {
     key: (index) => backing.key(index),
     getItem: (key) => (blocked(key) ? null : backing.getItem(key)),
     setItem: (key, value) => {
-      if (!frozen && !blocked(key)) backing.setItem(key, value);
+      if (!frozen && !blocked(key)) backing.setItem(key, withoutHeaders(value));
     },
     removeItem: (key) => backing.removeItem(key),
     clear: () => forget(backing),
