@@ -11,6 +11,7 @@ SECOND_FACTOR, except where enrolling or verifying it).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -166,6 +167,26 @@ CASES: dict[str, Case] = {
         lambda w: _input(w, email="x"),
     ),
     "StaffQuery.customers": _staff_query('customers(search: "MX-5000") { totalCount }'),
+    "StaffQuery.transfers": _staff_query("transfers { totalCount }"),
+    # Inputs each allowed role gets a userError for (nothing changes).
+    "Mutation.staffConfirmTransfer": _mutation(
+        "staffConfirmTransfer", {"paymentId": gid("Payment", uuid.UUID(int=0)), "note": "x" * 501}
+    ),
+    "Mutation.staffRejectTransfer": _mutation(
+        "staffRejectTransfer", {"paymentId": gid("Payment", uuid.UUID(int=0)), "reason": " "}
+    ),
+    "Mutation.staffRefundPayment": _mutation(
+        "staffRefundPayment", {"paymentId": gid("Payment", uuid.UUID(int=0)), "reason": ""}
+    ),
+    "Mutation.staffSetOnlinePaymentLimit": Case(
+        "mutation($input: StaffSetOnlinePaymentLimitInput!) { staffSetOnlinePaymentLimit("
+        "input: $input) { __typename } }",
+        lambda w: _input(w, limit="-1", reason="matrix"),
+    ),
+    "Mutation.staffSetDocumentTypeOnlinePayment": _mutation(
+        "staffSetDocumentTypeOnlinePayment",
+        {"code": "NOPE", "allowsOnlinePayment": True, "reason": "matrix"},
+    ),
     "Mutation.staffEnrolSecondFactor": _mutation(
         "staffEnrolSecondFactor", {"currentPassword": PASSWORD}
     ),

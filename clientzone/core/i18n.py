@@ -104,6 +104,22 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Ya hay una invitación abierta para esa cuenta.",
         Locale.EN: "There is already an open invitation for that account.",
     },
+    "staff.not_a_transfer": {
+        Locale.ES: "Ese pago no es una transferencia informada.",
+        Locale.EN: "That payment is not a reported transfer.",
+    },
+    "staff.already_decided": {
+        Locale.ES: "Esa transferencia ya se confirmó o se rechazó.",
+        Locale.EN: "That transfer was already confirmed or rejected.",
+    },
+    "staff.not_refundable": {
+        Locale.ES: "Solo se devuelve un pago en línea acreditado.",
+        Locale.EN: "Only a settled online payment can be refunded.",
+    },
+    "staff.no_such_document_type": {
+        Locale.ES: "No existe ese tipo de documento.",
+        Locale.EN: "There is no such document type.",
+    },
     "error.not_found": {
         Locale.ES: "No encontrado.",
         Locale.EN: "Not found.",

@@ -32,6 +32,7 @@ from clientzone.models.invitations import INVITATION_LIFETIME, Invitation
 from clientzone.models.legacy_logins import LegacyLogin
 from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Membership, Permission, Role
+from clientzone.models.payments import Payment, PaymentKind, PaymentStatus
 from clientzone.models.sessions import AuthSession, SessionKind, create_session
 from clientzone.models.staff import StaffMember, StaffRole
 from clientzone.models.users import Locale, User, user_by_email
@@ -415,7 +416,26 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
         if role is Role.OWNER
     }
     cases = await add_demo_cases(database, settings, DEMO_NAMESPACE, creators)
+    async with database.session() as session, session.begin():
+        added += await _add_reported_transfer(session, creators["MX-100200"])
     return added + sum(report.imported.values()) + cases
+
+
+async def _add_reported_transfer(session: AsyncSession, reported_by: uuid.UUID) -> int:
+    """A transfer Ana reported, waiting in the billing desk (`staff.transfers`)."""
+    payment_id = demo_id("payment:transfer:MX-100200")
+    payment = Payment(
+        id=payment_id,
+        account_id=demo_id("account:MX-100200"),
+        kind=PaymentKind.TRANSFER_REPORT,
+        status=PaymentStatus.REPORTED,
+        amount_minor=500_000,
+        currency="MXN",
+        reference="SPEI 7781203",
+        paid_on=datetime.now(UTC).date() - timedelta(days=2),
+        created_by=reported_by,
+    )
+    return int(await _add_missing(session, payment, payment_id))
 
 
 # Monthly invoices and their payments (the last two months unpaid), a credit

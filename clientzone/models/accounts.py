@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, bindparam, select, update
+from sqlalchemy import BigInteger, Index, String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, col
 
@@ -51,6 +51,9 @@ class Account(PostalAddress, table=True):
     tax_id: str | None = Field(default=None, sa_type=String(32))
     security_pin_hash: str | None = Field(default=None, sa_type=String(255))
     locale: Locale = Field(default=Locale.ES, sa_type=StrEnumType(Locale))
+    # Billing staff's limit for this account (minor units); None: the
+    # currency's PAYMENT_ONLINE_LIMITS.
+    online_payment_limit_minor: int | None = Field(default=None, sa_type=BigInteger)
 
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

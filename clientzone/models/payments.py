@@ -60,6 +60,8 @@ class Payment(SQLModel, table=True):
     __table_args__ = (
         Index("ix_payments_account_id_id", "account_id", "id"),
         Index("ix_payments_provider_ref", "provider", "provider_ref"),
+        # The billing desk's queue of reported transfers, oldest first.
+        Index("ix_payments_status_id", "status", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -205,6 +207,32 @@ async def payments_page(
 
 async def count_payments(session: AsyncSession, *, account_id: uuid.UUID) -> int:
     statement = select(func.count()).where(col(Payment.account_id) == account_id)
+    return int((await session.execute(statement)).scalar_one())
+
+
+def _reported_transfers() -> Any:
+    return (
+        select(Payment)
+        .options(defer(Payment.receipt))  # type: ignore[arg-type]
+        .where(
+            col(Payment.status) == PaymentStatus.REPORTED,
+            col(Payment.kind) == PaymentKind.TRANSFER_REPORT,
+        )
+    )
+
+
+QUEUE_ORDER = SortKey(columns=[col(Payment.id)], descending=False)
+
+
+async def reported_transfers_page(session: AsyncSession, *, page: PageRequest) -> Page[Payment]:
+    """Transfers of every account waiting for staff, oldest first."""
+    return await fetch_page(
+        session, _reported_transfers(), sort=QUEUE_ORDER, page=page, key_of=lambda p: (p.id,)
+    )
+
+
+async def count_reported_transfers(session: AsyncSession) -> int:
+    statement = select(func.count()).select_from(_reported_transfers().subquery())
     return int((await session.execute(statement)).scalar_one())
 
 

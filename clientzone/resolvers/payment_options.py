@@ -2,7 +2,8 @@
 
 The source portal's rules, exactly:
 - online payment only when the most recent invoice's document type allows
-  online payment AND 0 < balance < the limit set for the currency;
+  online payment AND 0 < balance < the limit (the account's own, set by
+  billing staff, else the one for its currency);
 - "pay in advance" only when nothing is due (balance <= 0) or the balance is
   above that limit.
 Every rule that says no is listed, so the front end can explain it.
@@ -66,14 +67,21 @@ def decide(
     return online, advance
 
 
+def online_limit_minor(ctx: Context, account: Account) -> int | None:
+    """The account's own limit (set by billing staff), else its currency's."""
+    if account.online_payment_limit_minor is not None:
+        return account.online_payment_limit_minor
+    limit = ctx.settings.payment_online_limits.get(account.currency)
+    return to_minor(limit, account.currency) if limit is not None else None
+
+
 async def payment_options(
     ctx: Context, account: Account, *, balance_minor: int | None = None
 ) -> PaymentOptions:
     """`balance_minor`: the balance just read under the account's lock (a
     payment being started), instead of the request's cached one."""
     owed = await balance(ctx, account) if balance_minor is None else balance_minor
-    limit = ctx.settings.payment_online_limits.get(account.currency)
-    limit_minor = to_minor(limit, account.currency) if limit is not None else None
+    limit_minor = online_limit_minor(ctx, account)
     async with ctx.db.read() as session:
         latest = await invoices.latest_invoice(session, account_id=account.id)
     kind = await ctx.loaders.document_type.load(latest.document_type) if latest else None

@@ -351,7 +351,7 @@ async def apply_event(
             if event.outcome in REVERSALS:
                 if event.reference and payment.provider_ref not in (None, event.reference):
                     return "another attempt"  # not the provider payment that settled ours
-                return await _reverse(session, payment, event.outcome)
+                return await _reverse(session, settings, payment, event.outcome)
             # A checkout may see a declined attempt, then a card that works; an
             # expired one paid after all is money received too.
             if payment.status not in OPEN_TO_APPROVAL:
@@ -375,13 +375,20 @@ async def apply_event(
                     target=str(payment.id),
                 )
                 return "declined"
-            await _settle(session, settings, payment)
+            await settle(session, settings, payment)
             return "approved"
     except (_Duplicate, IntegrityError):
         return "duplicate"
 
 
-async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -> None:
+def ledger_reference(payment: Payment) -> str:
+    """The payment's reference on the ledger and the receipt: the random end of
+    its id, so payments made in the same moment differ."""
+    prefix = "TRF" if payment.kind is PaymentKind.TRANSFER_REPORT else "PAY"
+    return f"{prefix}-{payment.id.hex[-10:].upper()}"
+
+
+async def settle(session: AsyncSession, settings: Settings, payment: Payment) -> None:
     """Ledger credit, invoices paid oldest first (the chosen ones first), activity
     and receipt, in the caller's transaction.
 
@@ -389,13 +396,15 @@ async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -
     advance is credited whole; any other pays at most the balance, and the rest
     is flagged for refund (`refund_due_minor`, a PAYMENT_REFUND_DUE activity,
     and said in the receipt), so two checkouts of one invoice cannot both pay it.
+    A bank transfer staff confirmed is money already in the bank: credited
+    whole, and it keeps the reference the customer quoted.
     """
+    transfer = payment.kind is PaymentKind.TRANSFER_REPORT
     await lock_account(session, payment.account_id)
     owed = (await balances(session, [payment.account_id])).get(payment.account_id, 0)
-    settled = payment.amount_minor if payment.in_advance else min(payment.amount_minor, owed)
-    settled = max(settled, 0)
-    # The random end of the id: payments made in the same moment differ.
-    reference = f"PAY-{payment.id.hex[-10:].upper()}"
+    whole = payment.in_advance or transfer
+    settled = max(payment.amount_minor if whole else min(payment.amount_minor, owed), 0)
+    reference = ledger_reference(payment)
     if settled:
         await post_movement(
             session,
@@ -404,7 +413,7 @@ async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -
             amount_minor=-settled,
             currency=payment.currency,
             reference=reference,
-            description="Pago en línea",
+            description="Transferencia bancaria" if transfer else "Pago en línea",
         )
     chosen = set(payment.invoice_ids)
     open_invoices = await models.open_invoices_oldest_first(session, account_id=payment.account_id)
@@ -423,7 +432,8 @@ async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -
         session.add(invoice)
     payment.status = PaymentStatus.SUCCEEDED
     payment.allocations = allocations
-    payment.reference = reference  # as on the ledger and the receipt
+    if not transfer:
+        payment.reference = reference  # as on the ledger and the receipt
     payment.refund_due_minor = payment.amount_minor - settled
     payment.completed_at = utcnow()
     session.add(payment)
@@ -459,13 +469,17 @@ async def _settle(session: AsyncSession, settings: Settings, payment: Payment) -
     )
 
 
-async def _reverse(session: AsyncSession, payment: Payment, outcome: EventOutcome) -> str:
+async def _reverse(
+    session: AsyncSession, settings: Settings, payment: Payment, outcome: EventOutcome
+) -> str:
     """A refund or chargeback: a REFUND movement gives back what the payment
-    settled, and the invoices it paid are open again for what it paid of them."""
+    settled, the invoices it paid are open again for what it paid of them, and
+    the account's billing contacts are told."""
     if payment.status is PaymentStatus.REFUNDED:
         return "already refunded"
     settled = payment.amount_minor - payment.refund_due_minor
-    if payment.status is PaymentStatus.SUCCEEDED:
+    was_settled = payment.status is PaymentStatus.SUCCEEDED
+    if was_settled:
         await lock_account(session, payment.account_id)
         if settled > 0:
             await post_movement(
@@ -474,7 +488,7 @@ async def _reverse(session: AsyncSession, payment: Payment, outcome: EventOutcom
                 kind=MovementKind.REFUND,
                 amount_minor=settled,
                 currency=payment.currency,
-                reference=payment.reference or f"PAY-{payment.id.hex[-10:].upper()}",
+                reference=ledger_reference(payment),
                 description="Contracargo" if outcome is EventOutcome.CHARGED_BACK else "Reembolso",
             )
         allocations = payment.allocations or {}
@@ -494,5 +508,18 @@ async def _reverse(session: AsyncSession, payment: Payment, outcome: EventOutcom
         action=ActivityAction.PAYMENT_REFUNDED,
         target=f"{payment.reference or payment.id} {outcome.value}",
     )
+    if settled > 0 and was_settled:
+        account = await session.get(Account, payment.account_id)
+        assert account is not None
+        await notify_account(
+            session,
+            settings,
+            account=account,
+            category=EmailCategory.INVOICES,
+            template="payment_refunded",
+            reference=ledger_reference(payment),
+            amount=_money(settled, payment.currency),
+            chargeback=outcome is EventOutcome.CHARGED_BACK,
+        )
     logger.warning("payment %s %s", payment.reference or payment.id, outcome.value)
     return outcome.value

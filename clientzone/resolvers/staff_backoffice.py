@@ -59,7 +59,7 @@ class StaffAccountErrorCode(StrEnum):
     ALREADY_INVITED = "ALREADY_INVITED"
 
 
-def _audit(
+def audit_staff_action(
     ctx: Context,
     session: AsyncSession,
     staff: StaffViewer,
@@ -133,7 +133,7 @@ async def set_login_enabled(
         if not enabled:
             await end_sessions(ctx, session, user_id=user.id)
         action = StaffAction.LOGIN_ENABLED if enabled else StaffAction.LOGIN_DISABLED
-        _audit(ctx, session, staff, action, target=user.email, reason=reason)
+        audit_staff_action(ctx, session, staff, action, target=user.email, reason=reason)
     user.status = status
     return Outcome(value=user)
 
@@ -168,7 +168,7 @@ async def send_password_reset(ctx: Context, email: str) -> Outcome[User, StaffLo
             link=portal_link(ctx, "reset-password", token),
             minutes=RESET_MINUTES,
         )
-        _audit(ctx, session, staff, StaffAction.PASSWORD_RESET_SENT, target=user.email)
+        audit_staff_action(ctx, session, staff, StaffAction.PASSWORD_RESET_SENT, target=user.email)
     return Outcome(value=user)
 
 
@@ -183,7 +183,7 @@ async def resend_verification(ctx: Context, email: str) -> Outcome[User, StaffLo
         return Outcome(errors=errors.errors)
     async with ctx.transaction() as session:
         await queue_verification(ctx, session, user)
-        _audit(ctx, session, staff, StaffAction.VERIFICATION_SENT, target=user.email)
+        audit_staff_action(ctx, session, staff, StaffAction.VERIFICATION_SENT, target=user.email)
     return Outcome(value=user)
 
 
@@ -194,7 +194,7 @@ async def clear_login_block(ctx: Context, email: str) -> Outcome[User, StaffLogi
         return Outcome(errors=errors.errors)
     await ctx.limiter.succeeded(LOGIN_PER_EMAIL, user.email)
     async with ctx.transaction() as session:
-        _audit(ctx, session, staff, StaffAction.LOGIN_BLOCK_CLEARED, target=user.email)
+        audit_staff_action(ctx, session, staff, StaffAction.LOGIN_BLOCK_CLEARED, target=user.email)
     return Outcome(value=user)
 
 
@@ -223,7 +223,7 @@ async def verify_security_pin(
     await ctx.limiter.hit(STAFF_PIN_CHECK_PER_ACCOUNT, account.id.hex)
     matches = await verify_password(account.security_pin_hash, pin.strip()[:64])
     async with ctx.transaction() as session:
-        _audit(
+        audit_staff_action(
             ctx,
             session,
             staff,
@@ -277,7 +277,7 @@ async def send_first_invitation(
             link=f"{ctx.settings.portal_base_url}/accept-invitation?token={token}",
             hours=int(INVITATION_LIFETIME.total_seconds() // 3600),
         )
-        _audit(
+        audit_staff_action(
             ctx,
             session,
             staff,

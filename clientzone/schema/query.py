@@ -26,6 +26,7 @@ from clientzone.schema import (
     sessions,
 )
 from clientzone.schema import staff as staff_schema
+from clientzone.schema import staff_billing as billing_schema
 from clientzone.schema.accounts import Account
 from clientzone.schema.activity import Activity
 from clientzone.schema.contacts import Contact
@@ -37,6 +38,9 @@ from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
 from clientzone.schema.orders import Order, Service
 from clientzone.schema.payments import Payment
+from clientzone.schema.staff_billing import (
+    StaffSetDocumentTypeOnlinePaymentPayload as DocumentTypePayload,
+)
 from clientzone.schema.users import UpdatePersonalDetailsPayload, User, update_personal_details
 from clientzone.schema.viewer import Viewer
 
@@ -338,6 +342,34 @@ class Mutation:
         resolver=staff_schema.staff_send_first_invitation,
         description="Staff: invite the first user (the owner) of an account with none.",
         extensions=staff_only(),
+    )
+    staff_confirm_transfer: billing_schema.StaffPaymentPayload = strawberry.mutation(
+        resolver=billing_schema.staff_confirm_transfer,
+        description="Billing staff: a reported transfer arrived; post it and send the receipt.",
+        extensions=staff_only(StaffRole.BILLING_AGENT),
+    )
+    staff_reject_transfer: billing_schema.StaffPaymentPayload = strawberry.mutation(
+        resolver=billing_schema.staff_reject_transfer,
+        description="Billing staff: a reported transfer did not arrive; the customer is told why.",
+        extensions=staff_only(StaffRole.BILLING_AGENT),
+    )
+    staff_refund_payment: billing_schema.StaffPaymentPayload = strawberry.mutation(
+        resolver=billing_schema.staff_refund_payment,
+        description="Billing staff: refund a settled online payment in full (its invoices "
+        "open again).",
+        extensions=staff_only(StaffRole.BILLING_AGENT),
+    )
+    staff_set_online_payment_limit: billing_schema.StaffSetOnlinePaymentLimitPayload = (
+        strawberry.mutation(
+            resolver=billing_schema.staff_set_online_payment_limit,
+            description="Billing staff: an account's own limit for paying online.",
+            extensions=staff_only(StaffRole.BILLING_AGENT),
+        )
+    )
+    staff_set_document_type_online_payment: DocumentTypePayload = strawberry.mutation(
+        resolver=billing_schema.staff_set_document_type_online_payment,
+        description="Billing staff: whether invoices of a document type may be paid online.",
+        extensions=staff_only(StaffRole.BILLING_AGENT),
     )
 
 

@@ -25,6 +25,7 @@ from clientzone.models.staff import StaffRole
 from clientzone.models.users import User as UserRow
 from clientzone.resolvers import staff as resolvers
 from clientzone.resolvers import staff_backoffice as backoffice
+from clientzone.resolvers import staff_billing as billing
 from clientzone.resolvers import staff_cases as case_resolvers
 from clientzone.resolvers.staff import SecondFactorErrorCode
 from clientzone.resolvers.staff_backoffice import StaffAccountErrorCode, StaffLoginErrorCode
@@ -35,6 +36,7 @@ from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
 from clientzone.schema.pagination import Connection, page_request
 from clientzone.schema.payloads import user_errors
+from clientzone.schema.payments import Payment
 
 strawberry.enum(
     StaffRole,
@@ -119,6 +121,12 @@ class StaffCustomer:
             phone=row.phone,
             mobile_phone=row.mobile_phone,
         )
+
+
+@strawberry.type(description="A bank transfer a customer reported, waiting for billing staff.")
+class StaffTransfer:
+    payment: Payment
+    account: StaffCustomer
 
 
 @strawberry.input(description="Narrow the staff audit log.")
@@ -207,6 +215,32 @@ class StaffQuery:
     )
     async def case(self, info: Info, id: strawberry.ID) -> StaffCase:
         return await staff_case(info, id)
+
+    @strawberry.field(
+        description="Transfers customers reported, oldest first, for billing staff to "
+        "confirm (staffConfirmTransfer) or reject (staffRejectTransfer).",
+        extensions=staff_only(StaffRole.BILLING_AGENT),
+    )
+    async def transfers(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[StaffTransfer]:
+        ctx = info.context
+        page = await billing.reported_transfers(ctx, page_request(first, after, last, before))
+        accounts = await ctx.loaders.account_by_id.load_many([p.account_id for p in page.rows])
+        nodes = []
+        for payment, row in zip(page.rows, accounts, strict=True):
+            assert row is not None  # a payment goes with its account
+            nodes.append(
+                StaffTransfer(
+                    payment=Payment.from_row(payment), account=StaffCustomer.from_row(row)
+                )
+            )
+        return Connection.from_page(page, nodes, lambda: billing.reported_transfers_count(ctx))
 
     @strawberry.field(
         description="Everything staff did, newest first (ADMIN).",
