@@ -138,3 +138,42 @@ async def test_a_link_signed_with_the_bare_secret_is_worth_nothing(
     )
     assert (await portal.owner.http.get(f"/documents/{good}")).status_code == 200
     assert (await portal.owner.http.get(f"/documents/{forged}")).status_code == 404
+
+
+async def test_production_never_offers_or_serves_the_sandbox_payment_provider(
+    production: Any, database: Database
+) -> None:
+    """PAYMENT_PROVIDER defaults to the sandbox: in production that means no
+    online payment at all (with the reason), and none of its routes."""
+    user = await make_user(database, "ana@example.com")
+    account = await make_account(database, number="MX-1")
+    await make_membership(database, user, account)
+    async with database.transaction() as session:
+        await post_movement(
+            session,
+            account_id=account.id,
+            kind=MovementKind.INVOICE,
+            amount_minor=10_000,
+            currency="MXN",
+            reference="F-1",
+        )
+    token = await issue_token(database, user)
+    options = "{ account { paymentOptions { onlinePayment { available reasons } } } }"
+    start = (
+        "mutation Pay($input: StartPaymentInput!) { startPayment(input: $input) "
+        "{ payment { id } redirectUrl userErrors { code } } }"
+    )
+    async with http_client(production) as http:
+        client = GraphQLClient(http, token)
+        offered = await client.data(options)
+        started = await client.data(start, {"input": {"amount": "100.00"}})
+        page = await http.get(f"/payments/sandbox/{'0' * 32}")
+        webhook = await http.post("/webhooks/payments/sandbox", content=b"{}")
+    online = offered["account"]["paymentOptions"]["onlinePayment"]
+    assert online["available"] is False
+    assert "PROVIDER_NOT_CONFIGURED" in online["reasons"]
+    assert started["startPayment"]["payment"] is None
+    assert started["startPayment"]["redirectUrl"] is None
+    assert started["startPayment"]["userErrors"] == [{"code": "NOT_AVAILABLE"}]
+    assert page.status_code == 404
+    assert webhook.status_code == 404
