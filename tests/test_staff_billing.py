@@ -297,3 +297,26 @@ async def test_a_document_types_online_payment_flag(desk: Desk) -> None:
     )
     online = (await desk.shop.client.data(OPTIONS))["account"]["paymentOptions"]["onlinePayment"]
     assert online["available"] is True
+
+
+async def test_the_queue_says_which_transfers_quote_the_accounts_reference(desk: Desk) -> None:
+    bank = "{ account { paymentOptions { bankTransfer { reference } } } }"
+    expected = (await desk.shop.client.data(bank))["account"]["paymentOptions"]["bankTransfer"][
+        "reference"
+    ]
+    quoted = f"spei {expected.lower().replace('-', ' ')} abril"
+    assert (await _report(desk.shop, None, reference=quoted))["userErrors"] == []
+    assert (await _report(desk.shop, None, reference="SPEI 12345"))["userErrors"] == []
+    wrong_digits = expected[:-1] + ("0" if expected[-1] != "0" else "1")
+    assert (await _report(desk.shop, None, reference=wrong_digits))["userErrors"] == []
+    document = (
+        "{ staff { transfers { nodes { payment { reference } expectedReference "
+        "quotesExpectedReference } } } }"
+    )
+    nodes = (await desk.agent.data(document))["staff"]["transfers"]["nodes"]
+    assert [(n["payment"]["reference"], n["quotesExpectedReference"]) for n in nodes] == [
+        (quoted, True),
+        ("SPEI 12345", False),
+        (wrong_digits, False),
+    ]
+    assert {n["expectedReference"] for n in nodes} == {expected}

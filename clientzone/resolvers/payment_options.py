@@ -109,12 +109,26 @@ class BankTransfer:
     reference: str
 
 
+def _compact(text: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
+
+
+def transfer_reference(account: Account) -> str:
+    """The reference the customer quotes in a transfer: the customer number
+    and two ISO 7064 check digits, so a mistyped one is recognised when staff
+    match it."""
+    return f"{account.number}-{mod_97_10.calc_check_digits(_compact(account.number))}"
+
+
+def quotes_transfer_reference(reported: str | None, account: Account) -> bool:
+    """Whether what the customer reported carries the account's reference,
+    check digits included (spaces, dashes and case aside)."""
+    return bool(reported) and _compact(transfer_reference(account)) in _compact(reported or "")
+
+
 def bank_transfer(settings: Settings, account: Account) -> BankTransfer:
-    """The company's accounts in the account's currency, and the reference the
-    customer quotes in the transfer: the customer number and two ISO 7064
-    check digits, so a mistyped one is recognised when staff match it."""
-    compact = re.sub(r"[^0-9A-Z]", "", account.number.upper())
+    """The company's accounts in the account's currency, and the reference to quote."""
     return BankTransfer(
         accounts=[b for b in settings.bank_accounts if b.currency == account.currency],
-        reference=f"{account.number}-{mod_97_10.calc_check_digits(compact)}",
+        reference=transfer_reference(account),
     )

@@ -27,6 +27,7 @@ from clientzone.resolvers import staff as resolvers
 from clientzone.resolvers import staff_backoffice as backoffice
 from clientzone.resolvers import staff_billing as billing
 from clientzone.resolvers import staff_cases as case_resolvers
+from clientzone.resolvers.payment_options import quotes_transfer_reference, transfer_reference
 from clientzone.resolvers.staff import SecondFactorErrorCode
 from clientzone.resolvers.staff_backoffice import StaffAccountErrorCode, StaffLoginErrorCode
 from clientzone.resolvers.staff_cases import StaffCaseErrorCode
@@ -127,6 +128,13 @@ class StaffCustomer:
 class StaffTransfer:
     payment: Payment
     account: StaffCustomer
+    expected_reference: str = strawberry.field(
+        description="The reference this account's customers are asked to quote in transfers."
+    )
+    quotes_expected_reference: bool = strawberry.field(
+        description="Whether the reported reference carries the expected one, check digits "
+        "included: a strong sign the transfer is this account's."
+    )
 
 
 @strawberry.input(description="Narrow the staff audit log.")
@@ -237,7 +245,10 @@ class StaffQuery:
             assert row is not None  # a payment goes with its account
             nodes.append(
                 StaffTransfer(
-                    payment=Payment.from_row(payment), account=StaffCustomer.from_row(row)
+                    payment=Payment.from_row(payment),
+                    account=StaffCustomer.from_row(row),
+                    expected_reference=transfer_reference(row),
+                    quotes_expected_reference=quotes_transfer_reference(payment.reference, row),
                 )
             )
         return Connection.from_page(page, nodes, lambda: billing.reported_transfers_count(ctx))
