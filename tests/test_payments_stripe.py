@@ -88,6 +88,7 @@ def intent(
     *,
     refunded: bool = False,
     disputed: bool = False,
+    amount_refunded: int | None = None,
 ) -> None:
     mock.get(
         f"{API}/v1/payment_intents/pi_1",
@@ -103,7 +104,9 @@ def intent(
                 "object": "charge",
                 "refunded": refunded,
                 "disputed": disputed,
-                "amount_refunded": 11600 if refunded else 0,
+                "amount_refunded": (
+                    amount_refunded if amount_refunded is not None else 11600 if refunded else 0
+                ),
             },
         },
     )
@@ -226,6 +229,34 @@ async def test_a_refund_or_dispute_reverses_the_payment(
     state = (await stripe_shop.client.data(STATE))["account"]
     assert state["balance"] == {"amount": "696.00"}
     assert [p["status"] for p in state["payments"]["nodes"]] == ["REFUNDED"]
+
+
+async def test_a_partial_refund_gives_back_that_much_then_the_rest(
+    stripe_shop: Shop, stripe_api: responses.RequestsMock, database: Database
+) -> None:
+    answer = await start(stripe_shop, stripe_api, amount="116.00")
+    intent(stripe_api, answer["payment"]["id"])
+    paid = event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": "pi_1"})
+    assert (await deliver(stripe_shop, paid, sign(paid))).json() == {"result": "approved"}
+    thing = {"id": "ch_1", "object": "charge", "payment_intent": "pi_1"}
+    for amount_refunded, result, balance, status in (
+        (4000, "partly refunded", "620.00", "SUCCEEDED"),
+        (4000, "duplicate", "620.00", "SUCCEEDED"),  # the same total again
+        (11600, "refunded", "696.00", "REFUNDED"),
+    ):
+        stripe_api.remove(responses.GET, f"{API}/v1/payment_intents/pi_1")
+        intent(
+            stripe_api,
+            answer["payment"]["id"],
+            refunded=amount_refunded == 11600,
+            amount_refunded=amount_refunded,
+        )
+        payload = event("charge.refunded", thing)
+        assert (await deliver(stripe_shop, payload, sign(payload))).json() == {"result": result}
+        state = (await stripe_shop.client.data(STATE))["account"]
+        assert state["balance"] == {"amount": balance}
+        assert [p["status"] for p in state["payments"]["nodes"]] == [status]
+    assert await movements(database, MovementKind.REFUND) == 2
 
 
 async def test_concurrent_deliveries_post_once_with_one_receipt(

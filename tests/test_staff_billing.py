@@ -320,3 +320,56 @@ async def test_the_queue_says_which_transfers_quote_the_accounts_reference(desk:
         (wrong_digits, False),
     ]
     assert {n["expectedReference"] for n in nodes} == {expected}
+
+
+async def test_billing_staff_refund_part_of_a_payment_then_the_rest(desk: Desk) -> None:
+    shop = desk.shop
+    started = await _start(shop, invoiceIds=[gid("Invoice", shop.invoices[0].id)])
+    online_id = started["payment"]["id"]
+    assert await _webhook(shop, online_id, 11_600, "evt-1") == "approved"
+    refund = """
+    mutation($input: StaffRefundPaymentInput!) {
+      staffRefundPayment(input: $input) {
+        payment { status refunded { amount } } userErrors { field code }
+      }
+    }
+    """
+    for amount in ("0", "-5", "116.01", "1.001", "1e12"):
+        refused = await desk.agent.data(
+            refund, {"input": {"paymentId": online_id, "reason": "x", "amount": amount}}
+        )
+        assert refused["staffRefundPayment"]["userErrors"] == [
+            {"field": "amount", "code": "INVALID_AMOUNT"}
+        ], amount
+    steps = (
+        ("40.00", "SUCCEEDED", "40.00", "620.00", "OVERDUE"),
+        ("16.00", "SUCCEEDED", "56.00", "636.00", "OVERDUE"),
+        (None, "REFUNDED", "116.00", "696.00", "OVERDUE"),
+    )
+    for amount, status, refunded, balance, invoice in steps:
+        done = await desk.agent.data(
+            refund, {"input": {"paymentId": online_id, "reason": "Parcial", "amount": amount}}
+        )
+        assert done["staffRefundPayment"] == {
+            "payment": {"status": status, "refunded": {"amount": refunded}},
+            "userErrors": [],
+        }
+        state = (await shop.client.data(STATE))["account"]
+        assert state["balance"] == {"amount": balance}
+        assert state["invoices"]["nodes"][0]["status"] == invoice
+    async with desk.database.session() as session:
+        notices = (
+            (
+                await session.execute(
+                    select(EmailMessage.text_body).where(  # type: ignore[call-overload]
+                        EmailMessage.template == "payment_refunded"  # type: ignore[arg-type]
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert (
+        sorted("40.00 MXN" in n or "16.00 MXN" in n or "60.00 MXN" in n for n in notices)
+        == [True] * 3
+    )

@@ -93,6 +93,11 @@ class Payment(SQLModel, table=True):
     # What a settled payment paid of each invoice (hex id: minor units), so that
     # a refund reopens exactly those.
     allocations: dict[str, int] | None = Field(default=None, sa_type=JSON)
+    # What refunds (partial or whole) have given back of what reached the
+    # ledger; the payment is REFUNDED once it is all of it.
+    refunded_minor: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")}
+    )
 
 
 class PaymentEvent(SQLModel, table=True):

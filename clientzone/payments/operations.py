@@ -55,26 +55,40 @@ async def find_payment(database: Database, key: str) -> Payment:
     return found
 
 
-async def refund(database: Database, settings: Settings, key: str) -> str:
-    """Give a settled online payment back in full through its provider, and
-    post the reversal (the provider's webhook then changes nothing)."""
+def refundable_minor(payment: Payment) -> int:
+    """What a refund may still give back of what reached the ledger."""
+    return payment.amount_minor - payment.refund_due_minor - payment.refunded_minor
+
+
+async def refund(
+    database: Database, settings: Settings, key: str, amount_minor: int | None = None
+) -> str:
+    """Give a settled online payment back through its provider (all that is
+    left, or `amount_minor` of it), and post the reversal (the provider's
+    webhook then changes nothing)."""
     payment = await find_payment(database, key)
     if payment.kind is not PaymentKind.ONLINE or payment.status is not PaymentStatus.SUCCEEDED:
         raise PaymentError(f"{key} is {payment.status.value}: only a settled online payment")
+    left = refundable_minor(payment)
+    if amount_minor is not None and not 0 < amount_minor <= left:
+        raise PaymentError(f"{key}: at most {left} minor units are left to refund")
+    partial = amount_minor is not None and amount_minor < left
     assert payment.provider is not None
     if payment.provider == "sandbox":
+        given = payment.refund_due_minor + payment.refunded_minor + (amount_minor or left)
         event = ProviderEvent(
-            event_id=f"refund-{payment.id}",
+            event_id=f"refund-{payment.id}-{given}",
             payment_id=payment.id,
             outcome=EventOutcome.REFUNDED,
-            amount_minor=payment.amount_minor,
+            amount_minor=given if partial else payment.amount_minor,
             currency=payment.currency,
         )
         return await apply_event(database, settings, "sandbox", event)
     provider = gateway(settings, payment.provider)
     if provider is None or not payment.provider_ref:
         raise PaymentError(f"{payment.provider} is not configured or the payment has no reference")
-    await call(settings, provider.refund, payment.provider_ref, None, payment.currency)
+    asked = amount_minor if partial else None
+    await call(settings, provider.refund, payment.provider_ref, asked, payment.currency)
     state = await call(settings, provider.fetch_payment, payment.provider_ref)
     found = event_of(state)
     if found is None or found.outcome is not EventOutcome.REFUNDED:
@@ -166,14 +180,19 @@ async def reconcile(
         ids = [s.payment_id for s in states if s.payment_id is not None]
         async with database.read_session() as session:
             rows = await session.execute(
-                select(col(Payment.id), col(Payment.status)).where(col(Payment.id).in_(ids))
+                select(
+                    col(Payment.id),
+                    col(Payment.status),
+                    col(Payment.refund_due_minor) + col(Payment.refunded_minor),
+                ).where(col(Payment.id).in_(ids))
             )
-            ours = dict(rows.all())
+            ours = {payment_id: (status, given) for payment_id, status, given in rows.all()}
         for state in states:
             if state.payment_id is None:
                 continue
-            status = ours.get(state.payment_id)
-            if status is not None and status in EXPECTED[state.state]:
+            status, given = ours.get(state.payment_id, (None, 0))
+            partly = state.state is ProviderState.APPROVED and state.refunded_minor > given
+            if status is not None and status in EXPECTED[state.state] and not partly:
                 continue
             fixed = None
             event = event_of(state)

@@ -317,11 +317,20 @@ def event_of(state: ProviderPayment) -> ProviderEvent | None:
     outcome = OUTCOMES.get(state.state)
     if outcome is None or state.payment_id is None:
         return None
+    amount = state.amount_minor
+    event_id = f"{state.reference}:{outcome.value}"
+    if outcome is EventOutcome.APPROVED and state.refunded_minor > 0:
+        outcome = EventOutcome.REFUNDED  # part of it given back, the rest kept
+    if outcome is EventOutcome.REFUNDED:
+        # A refund's amount is what has been given back so far, in all: each
+        # new total is a new event, applied once.
+        amount = min(state.refunded_minor or state.amount_minor, state.amount_minor)
+        event_id = f"{state.reference}:refunded:{amount}"
     return ProviderEvent(
-        event_id=f"{state.reference}:{outcome.value}"[:100],
+        event_id=event_id[:100],
         payment_id=state.payment_id,
         outcome=outcome,
-        amount_minor=state.amount_minor,
+        amount_minor=amount,
         currency=state.currency,
         reference=state.reference,
     )
@@ -351,7 +360,7 @@ async def apply_event(
             if event.outcome in REVERSALS:
                 if event.reference and payment.provider_ref not in (None, event.reference):
                     return "another attempt"  # not the provider payment that settled ours
-                return await _reverse(session, settings, payment, event.outcome)
+                return await _reverse(session, settings, payment, event)
             # A checkout may see a declined attempt, then a card that works; an
             # expired one paid after all is money received too.
             if payment.status not in OPEN_TO_APPROVAL:
@@ -469,46 +478,72 @@ async def settle(session: AsyncSession, settings: Settings, payment: Payment) ->
     )
 
 
+def _given_back(allocations: dict[str, int], total: int) -> dict[str, int]:
+    """How much of each invoice a refund of `total` gives back: the invoices
+    the payment paid last are opened first."""
+    given, left = {}, total
+    for hex_id, applied in reversed(allocations.items()):
+        given[hex_id] = min(applied, max(left, 0))
+        left -= given[hex_id]
+    return given
+
+
 async def _reverse(
-    session: AsyncSession, settings: Settings, payment: Payment, outcome: EventOutcome
+    session: AsyncSession, settings: Settings, payment: Payment, event: ProviderEvent
 ) -> str:
-    """A refund or chargeback: a REFUND movement gives back what the payment
-    settled, the invoices it paid are open again for what it paid of them, and
-    the account's billing contacts are told."""
+    """A refund (of all or part, `event.amount_minor` being what has been given
+    back so far in all) or a chargeback (all of it): a REFUND movement gives
+    back what is new of what the payment put on the ledger, the invoices it
+    paid open again for as much, and the account's billing contacts are told.
+    What was never posted (`refund_due_minor`) is given back first."""
     if payment.status is PaymentStatus.REFUNDED:
         return "already refunded"
+    chargeback = event.outcome is EventOutcome.CHARGED_BACK
     settled = payment.amount_minor - payment.refund_due_minor
-    was_settled = payment.status is PaymentStatus.SUCCEEDED
-    if was_settled:
+    reached = settled if chargeback else event.amount_minor - payment.refund_due_minor
+    target = min(max(reached, 0), settled)
+    new = target - payment.refunded_minor
+    if payment.status is not PaymentStatus.SUCCEEDED:
+        payment.status = PaymentStatus.REFUNDED  # never reached the ledger
+        new = 0
+    elif new <= 0 and target < settled:
+        return "already refunded"
+    elif new > 0:
         await lock_account(session, payment.account_id)
-        if settled > 0:
-            await post_movement(
-                session,
-                account_id=payment.account_id,
-                kind=MovementKind.REFUND,
-                amount_minor=settled,
-                currency=payment.currency,
-                reference=ledger_reference(payment),
-                description="Contracargo" if outcome is EventOutcome.CHARGED_BACK else "Reembolso",
-            )
+        await post_movement(
+            session,
+            account_id=payment.account_id,
+            kind=MovementKind.REFUND,
+            amount_minor=new,
+            currency=payment.currency,
+            reference=ledger_reference(payment),
+            description="Contracargo" if chargeback else "Reembolso",
+        )
         allocations = payment.allocations or {}
+        before = _given_back(allocations, payment.refunded_minor)
+        after = _given_back(allocations, target)
         for invoice in await models.invoices_for_update(
             session, [uuid.UUID(hex_id) for hex_id in allocations]
         ):
-            invoice.paid_minor = max(invoice.paid_minor - allocations[invoice.id.hex], 0)
+            reopened = after[invoice.id.hex] - before[invoice.id.hex]
+            invoice.paid_minor = max(invoice.paid_minor - reopened, 0)
             if invoice.status is InvoiceStatus.PAID and invoice.paid_minor < invoice.total_minor:
                 invoice.status = InvoiceStatus.OPEN
             session.add(invoice)
-    payment.status = PaymentStatus.REFUNDED
+    if payment.status is PaymentStatus.SUCCEEDED:
+        payment.refunded_minor = target
+        if target >= settled:
+            payment.status = PaymentStatus.REFUNDED
     session.add(payment)
+    outcome = event.outcome.value if payment.status is PaymentStatus.REFUNDED else "partial refund"
     record_activity(
         session,
         account_id=payment.account_id,
         actor=SYSTEM,
         action=ActivityAction.PAYMENT_REFUNDED,
-        target=f"{payment.reference or payment.id} {outcome.value}",
+        target=f"{payment.reference or payment.id} {outcome} {_money(new, payment.currency)}",
     )
-    if settled > 0 and was_settled:
+    if new > 0:
         account = await session.get(Account, payment.account_id)
         assert account is not None
         await notify_account(
@@ -518,8 +553,8 @@ async def _reverse(
             category=EmailCategory.INVOICES,
             template="payment_refunded",
             reference=ledger_reference(payment),
-            amount=_money(settled, payment.currency),
-            chargeback=outcome is EventOutcome.CHARGED_BACK,
+            amount=_money(new, payment.currency),
+            chargeback=chargeback,
         )
-    logger.warning("payment %s %s", payment.reference or payment.id, outcome.value)
-    return outcome.value
+    logger.warning("payment %s %s", payment.reference or payment.id, outcome)
+    return event.outcome.value if payment.status is PaymentStatus.REFUNDED else "partly refunded"

@@ -37,6 +37,7 @@ from clientzone.models.pagination import Page, PageRequest
 from clientzone.models.payments import Payment, PaymentKind, PaymentStatus
 from clientzone.models.staff import StaffAction, StaffRole
 from clientzone.payments import operations
+from clientzone.payments.gateway import ProviderError
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.payments import ledger_reference, settle
 from clientzone.resolvers.staff_backoffice import audit_staff_action
@@ -183,11 +184,11 @@ async def reject_transfer(ctx: Context, payment_global_id: str, reason: str) -> 
 
 
 async def refund_payment(
-    ctx: Context, payment_global_id: str, reason: str
-) -> Outcome[Payment, StaffBillingErrorCode]:
-    """Give a settled online payment back in full through its provider (asked
-    outside any transaction); the reversal posts once, whether this or the
-    provider's webhook applies it first."""
+    ctx: Context, payment_global_id: str, reason: str, amount: Decimal | None = None
+) -> PaymentOutcome:
+    """Give a settled online payment back (all that is left, or `amount` of it)
+    through its provider, asked outside any transaction; the reversal posts
+    once, whether this or the provider's webhook applies it first."""
     staff = await require_staff(ctx, StaffRole.BILLING_AGENT)
     payment_id = _payment_id(payment_global_id)
     code = StaffBillingErrorCode
@@ -203,9 +204,13 @@ async def refund_payment(
     if payment.kind is not PaymentKind.ONLINE or payment.status is not PaymentStatus.SUCCEEDED:
         errors.add("paymentId", code.NOT_REFUNDABLE, "staff.not_refundable")
         return Outcome(errors=errors.errors)
+    left = operations.refundable_minor(payment)
+    amount_minor = _amount_minor(errors, "amount", amount, payment.currency, maximum=left)
+    if errors:
+        return Outcome(errors=errors.errors)
     try:
-        await operations.refund(ctx.db.database, ctx.settings, payment.id.hex)
-    except operations.PaymentError:
+        await operations.refund(ctx.db.database, ctx.settings, payment.id.hex, amount_minor)
+    except (operations.PaymentError, ProviderError):
         errors.add("paymentId", code.PROVIDER_UNAVAILABLE, "payment.provider_unavailable")
         return Outcome(errors=errors.errors)
     async with ctx.transaction() as session:
@@ -238,21 +243,28 @@ def _audit(
     )
 
 
-def _limit_minor(
-    errors: FieldErrors[StaffBillingErrorCode], limit: Decimal | None, currency: str
+def _amount_minor(
+    errors: FieldErrors[StaffBillingErrorCode],
+    field: str,
+    amount: Decimal | None,
+    currency: str,
+    *,
+    maximum: int,
 ) -> int | None:
-    if limit is None:
+    """A positive amount in `currency` (at most its minor unit's decimals, at
+    most `maximum` minor units) as minor units; None when not given."""
+    if amount is None:
         return None
     exponent = minor_unit_exponent(currency)
     if (
-        not limit.is_finite()
-        or limit <= 0
-        or limit > LIMIT_MAX
-        or limit != limit.quantize(Decimal(1).scaleb(-exponent))
+        not amount.is_finite()
+        or amount <= 0
+        or amount.scaleb(exponent) > maximum  # first: quantize overflows on huge ones
+        or amount != amount.quantize(Decimal(1).scaleb(-exponent))
     ):
-        errors.add("limit", StaffBillingErrorCode.INVALID_AMOUNT, "payment.invalid_amount")
+        errors.add(field, StaffBillingErrorCode.INVALID_AMOUNT, "payment.invalid_amount")
         return None
-    return int(limit.scaleb(exponent))
+    return int(amount.scaleb(exponent))
 
 
 async def set_online_payment_limit(
@@ -265,7 +277,8 @@ async def set_online_payment_limit(
     if account is None:
         raise NotFound
     errors: FieldErrors[StaffBillingErrorCode] = FieldErrors()
-    minor = _limit_minor(errors, limit, account.currency)
+    maximum = int(LIMIT_MAX.scaleb(minor_unit_exponent(account.currency)))
+    minor = _amount_minor(errors, "limit", limit, account.currency, maximum=maximum)
     cleaned = _note(errors, "reason", reason)
     if errors:
         return Outcome(errors=errors.errors)

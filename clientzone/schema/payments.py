@@ -50,6 +50,11 @@ class Payment(Node):
         description="Approved for more than the account owed (and not in advance): what is "
         "to be given back. Only the rest reached the ledger. Null when nothing is."
     )
+    refunded: Money | None = strawberry.field(
+        description="What refunds have given back so far of what reached the ledger (a "
+        "partial refund keeps the payment SUCCEEDED; all of it makes it REFUNDED). Null "
+        "when nothing."
+    )
 
     @classmethod
     def from_row(cls, row: models.Payment) -> Payment:
@@ -67,6 +72,9 @@ class Payment(Node):
                 Money.from_minor(row.refund_due_minor, row.currency)
                 if row.refund_due_minor
                 else None
+            ),
+            refunded=(
+                Money.from_minor(row.refunded_minor, row.currency) if row.refunded_minor else None
             ),
         )
 

@@ -355,7 +355,7 @@ class Mutation:
     )
     staff_refund_payment: billing_schema.StaffPaymentPayload = strawberry.mutation(
         resolver=billing_schema.staff_refund_payment,
-        description="Billing staff: refund a settled online payment in full (its invoices "
+        description="Billing staff: refund a settled online payment, or part of it (its invoices "
         "open again).",
         extensions=staff_only(StaffRole.BILLING_AGENT),
     )

@@ -66,14 +66,20 @@ async def staff_reject_transfer(info: Info, input: StaffRejectTransferInput) -> 
     return _payment_payload(info, outcome)
 
 
-@strawberry.input(description="Give a settled online payment back in full through its provider.")
+@strawberry.input(description="Give a settled online payment back through its provider.")
 class StaffRefundPaymentInput:
     payment_id: strawberry.ID
     reason: str
+    amount: Decimal | None = strawberry.field(
+        default=None,
+        description="Part of it, in its currency; null: all that was not given back yet.",
+    )
 
 
 async def staff_refund_payment(info: Info, input: StaffRefundPaymentInput) -> StaffPaymentPayload:
-    outcome = await resolvers.refund_payment(info.context, str(input.payment_id), input.reason)
+    outcome = await resolvers.refund_payment(
+        info.context, str(input.payment_id), input.reason, input.amount
+    )
     return _payment_payload(info, outcome)
 
 

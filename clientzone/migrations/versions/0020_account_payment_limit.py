@@ -1,5 +1,5 @@
 """an account's own online-payment limit (billing staff set it); the billing
-desk's queue of reported transfers
+desk's queue of reported transfers; what partial refunds gave back
 
 Revision ID: 0020
 Revises: 0019
@@ -20,10 +20,16 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("accounts") as batch:
         batch.add_column(sa.Column("online_payment_limit_minor", sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("payments") as batch:
+        batch.add_column(
+            sa.Column("refunded_minor", sa.BigInteger(), nullable=False, server_default="0")
+        )
     op.create_index("ix_payments_status_id", "payments", ["status", "id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_payments_status_id", table_name="payments")
+    with op.batch_alter_table("payments") as batch:
+        batch.drop_column("refunded_minor")
     with op.batch_alter_table("accounts") as batch:
         batch.drop_column("online_payment_limit_minor")
