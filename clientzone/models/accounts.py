@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, String, bindparam, select, update
+from sqlalchemy import BigInteger, Index, String, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, col
 
@@ -31,6 +31,20 @@ class Account(PostalAddress, table=True):
         Index("ix_accounts_tax_id", "tax_id"),
         Index("ix_accounts_phone", "phone"),
         Index("ix_accounts_mobile_phone", "mobile_phone"),
+        # A piece of the name: trigram indexes on PostgreSQL (pg_trgm), where
+        # `LIKE '%piece%'` uses them (SQLite has no such index).
+        Index(
+            "ix_accounts_name_trigrams",
+            func.lower(text("name")).label("lower_name"),
+            postgresql_using="gin",
+            postgresql_ops={"lower_name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_accounts_company_name_trigrams",
+            func.lower(text("company_name")).label("lower_company_name"),
+            postgresql_using="gin",
+            postgresql_ops={"lower_company_name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
