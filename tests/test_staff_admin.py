@@ -24,6 +24,7 @@ from tests.helpers import (
     gid,
     http_client,
     make_account,
+    make_case,
     make_staff,
     make_user,
     queue_account_notices,
@@ -239,3 +240,38 @@ async def test_an_admin_links_and_unlinks_accounts(app: Any, database: Database)
     )
     assert {e.actor_user_id for e in activity} == {admin.id}
     assert len(activity) == 2 + 3 + 2
+
+
+DESK = """query($filter: StaffCaseFilterInput) {
+  staff { cases(first: 10, filter: $filter) { totalCount nodes { number waitingSince } } }
+}"""
+
+
+async def test_the_desk_lists_cases_waiting_since_before_a_time(
+    app: Any, database: Database
+) -> None:
+    account = await make_account(database, number="MX-8100")
+    now = utcnow()
+    old = await make_case(database, account, "Sin respuesta", updated_at=now - timedelta(days=3))
+    await make_case(database, account, "Reciente", updated_at=now - timedelta(hours=1))
+    resolved = await make_case(
+        database, account, "Resuelto", updated_at=now - timedelta(days=5), status="RESOLVED"
+    )
+    _, token = await make_staff(database, StaffRole.SUPPORT_AGENT)
+    day_ago = (now - timedelta(days=1)).isoformat()
+    async with http_client(app) as http:
+        staff = GraphQLClient(http, token)
+        waiting = (await staff.data(DESK, {"filter": {"waitingSince": day_ago}}))["staff"]
+        assert waiting["cases"]["totalCount"] == 1
+        assert [n["number"] for n in waiting["cases"]["nodes"]] == [old.display_number]
+        # Without an offset the time is UTC; other statuses when asked for.
+        naive = (now - timedelta(days=1)).replace(tzinfo=None).isoformat()
+        both = await staff.data(
+            DESK, {"filter": {"waitingSince": naive, "statuses": ["NEW", "RESOLVED"]}}
+        )
+        assert [n["number"] for n in both["staff"]["cases"]["nodes"]] == [
+            resolved.display_number,
+            old.display_number,
+        ]
+        everything = await staff.data(DESK)
+        assert everything["staff"]["cases"]["totalCount"] == 2

@@ -7,7 +7,10 @@ shown again after enrolment; recovery codes are stored as SHA-256 hashes and
 each works once. `totp_last_step` is the last 30-second step a code was
 accepted for: the same code (or an older one) is refused afterwards.
 
-The audit log has no update or delete here: rows are only ever inserted.
+The audit log has no update or delete here: rows are only ever inserted,
+and the database refuses any UPDATE or DELETE of them (triggers, migration
+0021), but for the ON DELETE SET NULL of `staff_user_id` / `account_id` when
+that user or account is deleted (the staff email stays in the row).
 """
 
 from __future__ import annotations

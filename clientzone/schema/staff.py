@@ -35,6 +35,7 @@ from clientzone.resolvers.validation import Outcome
 from clientzone.schema.accounts import Account
 from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
+from clientzone.schema.mail import as_utc
 from clientzone.schema.pagination import Connection, page_request
 from clientzone.schema.payloads import user_errors
 from clientzone.schema.payments import Payment
@@ -492,6 +493,12 @@ class StaffCaseFilterInput:
     search: str | None = strawberry.field(
         default=None, description="A case number, or words of the subject or description."
     )
+    waiting_since: datetime | None = strawberry.field(
+        default=None,
+        description="Only cases waiting since before this time (their waitingSince is "
+        "earlier): e.g. now minus a day for the ones unanswered for over a day. Without an "
+        "offset, UTC.",
+    )
 
     def to_filter(self) -> DeskFilter:
         category = decode_id_of("CaseCategory", str(self.category_id)) if self.category_id else None
@@ -504,6 +511,7 @@ class StaffCaseFilterInput:
             assignee_id=assignee,
             unassigned=self.unassigned,
             search=(self.search or "")[:200] or None,
+            waiting_before=as_utc(self.waiting_since),
         )
 
 
