@@ -44,6 +44,13 @@ class LinkError(Exception):
         return self.text
 
 
+@dataclass(frozen=True)
+class Relinked:
+    account: Account  # as it is now
+    old_parent: Account | None
+    parent: Account | None
+
+
 async def _fresh(session: AsyncSession, account_id: uuid.UUID) -> Account:
     statement = select(Account).where(col(Account.id) == account_id)
     return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one()
@@ -55,9 +62,9 @@ async def set_parent(
     parent_id: uuid.UUID | None,
     *,
     actor: Actor = SYSTEM,
-) -> Account:
-    """Put the account under `parent_id` (None: on its own); returns it as it
-    is now. Raises LinkError when the link is not allowed or changes nothing."""
+) -> Relinked:
+    """Put the account under `parent_id` (None: on its own). Raises LinkError
+    when the link is not allowed or changes nothing."""
     for locked in sorted({account_id} | ({parent_id} if parent_id else set())):
         await lock_account(session, locked)
     account = await _fresh(session, account_id)
@@ -83,7 +90,7 @@ async def set_parent(
             target=account.number,
             changes=[change],
         )
-    return updated
+    return Relinked(updated, old_parent, parent)
 
 
 async def _check_link(session: AsyncSession, account: Account, parent: Account) -> None:

@@ -77,26 +77,29 @@ async def set_account_parent(
     if errors:
         return Outcome(errors=errors.errors)
     async with ctx.transaction() as session:
-        row = await session.get(Account, account_id)
-        if row is None or (parent_id is not None and await session.get(Account, parent_id) is None):
-            raise NotFound
-        before = row.parent_id
+        wanted = [account_id] + ([parent_id] if parent_id is not None else [])
+        for one in wanted:
+            if await session.get(Account, one) is None:
+                raise NotFound
         try:
-            account = await set_parent(session, account_id, parent_id, actor=actor(ctx))
+            done = await set_parent(session, account_id, parent_id, actor=actor(ctx))
         except LinkError as refused:
             field, error_code, key = _PROBLEMS[refused.problem]
             errors.add(field, error_code, key, **refused.params)
             return Outcome(errors=errors.errors)
-        other = parent_id or before
-        parent = await session.get(Account, other) if other else None
+        account = done.account
+        if done.parent is not None:
+            action, target = (
+                StaffAction.ACCOUNT_LINKED,
+                f"{account.number} under {done.parent.number}",
+            )
+        else:
+            assert done.old_parent is not None  # unlinking needs a parent
+            action, target = (
+                StaffAction.ACCOUNT_UNLINKED,
+                f"{account.number} from {done.old_parent.number}",
+            )
         audit_staff_action(
-            ctx,
-            session,
-            staff,
-            StaffAction.ACCOUNT_LINKED if parent_id else StaffAction.ACCOUNT_UNLINKED,
-            target=f"{account.number} {'under' if parent_id else 'from'} "
-            f"{parent.number if parent else '-'}",
-            account_id=account.id,
-            reason=cleaned,
+            ctx, session, staff, action, target=target, account_id=account.id, reason=cleaned
         )
     return Outcome(value=account)
