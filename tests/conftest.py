@@ -93,11 +93,22 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in SEEDED_TABLES]
     async with db.engine.begin() as connection:
         if db.is_sqlite:
+            # Triggers refusing DELETE (the append-only staff audit log) are
+            # set aside while emptying, then made again as they were.
+            triggers = (
+                await connection.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                )
+            ).all()
+            for name, _ in triggers:
+                await connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in reversed(tables):
                 for fk in table.foreign_keys:
                     if fk.column.table is table:
                         await connection.execute(table.update().values({fk.parent.name: None}))
                 await connection.execute(table.delete())
+            for _, sql in triggers:
+                await connection.exec_driver_sql(sql)
         else:
             names = ", ".join(f'"{t.name}"' for t in tables)
             await connection.execute(text(f"TRUNCATE {names} CASCADE"))

@@ -187,6 +187,21 @@ CASES: dict[str, Case] = {
         "staffSetDocumentTypeOnlinePayment",
         {"code": "NOPE", "allowsOnlinePayment": True, "reason": "matrix"},
     ),
+    "StaffQuery.undeliveredEmails": _staff_query("undeliveredEmails { totalCount }"),
+    "Mutation.staffRetryEmail": _mutation(
+        "staffRetryEmail", {"emailId": gid("EmailMessage", uuid.UUID(int=0)), "reason": " "}
+    ),
+    "Mutation.staffLinkAccount": _mutation(
+        "staffLinkAccount",
+        {
+            "accountId": gid("Account", uuid.UUID(int=0)),
+            "parentId": gid("Account", uuid.UUID(int=1)),
+            "reason": "",
+        },
+    ),
+    "Mutation.staffUnlinkAccount": _mutation(
+        "staffUnlinkAccount", {"accountId": gid("Account", uuid.UUID(int=0)), "reason": ""}
+    ),
     "Mutation.staffEnrolSecondFactor": _mutation(
         "staffEnrolSecondFactor", {"currentPassword": PASSWORD}
     ),

@@ -120,6 +120,36 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "No existe ese tipo de documento.",
         Locale.EN: "There is no such document type.",
     },
+    "staff.email_not_dead": {
+        Locale.ES: "Ese email no está muerto ni rechazado: no se puede reenviar.",
+        Locale.EN: "That email is neither dead nor refused: it cannot be sent again.",
+    },
+    "staff.email_expired_link": {
+        Locale.ES: "El enlace o código de ese email ya no sirve: no se reenvía. "
+        "La persona debe pedirlo de nuevo (o reenviarse la invitación).",
+        Locale.EN: "That email's link or code no longer works: it is not sent again. "
+        "The person must ask again (or the invitation be resent).",
+    },
+    "staff.link_self": {
+        Locale.ES: "Una cuenta no puede vincularse a sí misma.",
+        Locale.EN: "An account cannot be linked under itself.",
+    },
+    "staff.link_parent_linked": {
+        Locale.ES: "La cuenta {parent} ya está vinculada a otra: los vínculos son de un nivel.",
+        Locale.EN: "Account {parent} is itself linked: links are one level deep.",
+    },
+    "staff.link_has_children": {
+        Locale.ES: "La cuenta {account} tiene cuentas vinculadas: los vínculos son de un nivel.",
+        Locale.EN: "Account {account} has linked accounts: links are one level deep.",
+    },
+    "staff.already_linked": {
+        Locale.ES: "La cuenta ya está vinculada a {parent}.",
+        Locale.EN: "The account is already linked under {parent}.",
+    },
+    "staff.not_linked": {
+        Locale.ES: "La cuenta no está vinculada a ninguna otra.",
+        Locale.EN: "The account is not linked under another.",
+    },
     "error.not_found": {
         Locale.ES: "No encontrado.",
         Locale.EN: "Not found.",

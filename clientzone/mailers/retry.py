@@ -24,6 +24,11 @@ token's own row says whether it still works:
 
 A one-time message queued before tokens were recorded cannot be checked and is
 skipped. Skipped messages stay DEAD, with the reason in the result.
+
+Support (`staffRetryEmail`) may also requeue a FAILED message (every
+recipient refused it for good, e.g. a full mailbox the customer has since
+emptied) with `failed_too`: its refusals are forgotten so each recipient is
+tried again. The one-time link rule is the same.
 """
 
 from __future__ import annotations
@@ -72,9 +77,11 @@ async def retry_dead_mail(
     since: datetime | None = None,
     until: datetime | None = None,
     dry_run: bool = False,
+    failed_too: bool = False,
 ) -> list[RetryResult]:
-    """Requeue the messages named (each must be DEAD), or every DEAD message
-    queued in [since, until). `dry_run` decides without changing anything."""
+    """Requeue the messages named (each must be DEAD, or FAILED with
+    `failed_too`), or every DEAD message queued in [since, until). `dry_run`
+    decides without changing anything."""
     if message_ids is not None:
         found = {m.id: m for m in await _by_ids(session, message_ids)}
         named = list(dict.fromkeys(message_ids))
@@ -83,7 +90,7 @@ async def retry_dead_mail(
     else:
         results, rows = [], await mail.dead_messages(session, since=since, until=until)
     for start in range(0, len(rows), _CHUNK):
-        results += await _retry(session, rows[start : start + _CHUNK], dry_run)
+        results += await _retry(session, rows[start : start + _CHUNK], dry_run, failed_too)
     return results
 
 
@@ -96,14 +103,15 @@ async def _by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Email
 
 
 async def _retry(
-    session: AsyncSession, rows: list[EmailMessage], dry_run: bool
+    session: AsyncSession, rows: list[EmailMessage], dry_run: bool, failed_too: bool
 ) -> list[RetryResult]:
     hashes = [m.token_hash for m in rows if m.token_hash and m.template in ONE_TIME]
     tokens = await user_tokens.tokens_by_hash(session, hashes)
     invited = await invitations.invitations_by_token_hash(session, hashes)
     decided: list[RetryResult] = []
+    retryable = {EmailStatus.DEAD, EmailStatus.FAILED} if failed_too else {EmailStatus.DEAD}
     for row in rows:
-        if row.status is not EmailStatus.DEAD:
+        if row.status not in retryable:
             reason = f"it is {row.status.value}, not DEAD"
             decided.append(RetryResult(row.id, RetryOutcome.NOT_DEAD, reason, row))
             continue
@@ -113,7 +121,7 @@ async def _retry(
     if dry_run:
         return decided
     wanted = [r.message_id for r in decided if r.outcome is RetryOutcome.REQUEUED]
-    requeued = await mail.requeue_dead(session, wanted)
+    requeued = await mail.requeue_dead(session, wanted, failed_too=failed_too)
     return [
         RetryResult(r.message_id, RetryOutcome.NOT_DEAD, "it was requeued meanwhile", r.message)
         if r.outcome is RetryOutcome.REQUEUED and r.message_id not in requeued

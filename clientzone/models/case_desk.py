@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -29,6 +30,7 @@ class DeskFilter:
     assignee_id: uuid.UUID | None = None
     unassigned: bool = False
     search: str | None = None  # a case number, or words of the subject or description
+    waiting_before: datetime | None = None  # waiting (last public change) since before this
 
 
 def _desk(flt: DeskFilter) -> Any:
@@ -39,6 +41,8 @@ def _desk(flt: DeskFilter) -> Any:
         statement = statement.where(col(Case.assignee_id).is_(None))
     elif flt.assignee_id is not None:
         statement = statement.where(col(Case.assignee_id) == flt.assignee_id)
+    if flt.waiting_before is not None:
+        statement = statement.where(col(Case.updated_at) < flt.waiting_before)
     search = (flt.search or "").strip()
     if search:
         number = parse_number(search)

@@ -311,6 +311,47 @@ async def message_by_id(session: AsyncSession, message_id: uuid.UUID) -> EmailMe
     return await session.get(EmailMessage, message_id)
 
 
+UNDELIVERED = (EmailStatus.DEAD, EmailStatus.FAILED)
+UNDELIVERED_ORDER = SortKey(columns=[col(EmailMessage.id)], descending=True)
+
+
+def _undelivered(account_id: uuid.UUID | None, recipient: str | None) -> Any:
+    statement = select(EmailMessage).where(col(EmailMessage.status).in_(UNDELIVERED))
+    if account_id is not None:
+        statement = statement.where(col(EmailMessage.account_id) == account_id)
+    if recipient:
+        needle = recipient.strip().lower()
+        statement = statement.where(
+            func.lower(cast(col(EmailMessage.recipients), Text)).contains(needle, autoescape=True)
+        )
+    return statement
+
+
+async def undelivered_page(
+    session: AsyncSession,
+    *,
+    page: PageRequest,
+    account_id: uuid.UUID | None = None,
+    recipient: str | None = None,
+) -> Page[EmailMessage]:
+    """DEAD and FAILED messages of every account (login mail included),
+    newest first (ids are time-ordered): what support may send again."""
+    return await fetch_page(
+        session,
+        _undelivered(account_id, recipient),
+        sort=UNDELIVERED_ORDER,
+        page=page,
+        key_of=lambda m: (m.id,),
+    )
+
+
+async def count_undelivered(
+    session: AsyncSession, *, account_id: uuid.UUID | None = None, recipient: str | None = None
+) -> int:
+    subquery = _undelivered(account_id, recipient).subquery()
+    return int((await session.execute(select(func.count()).select_from(subquery))).scalar_one())
+
+
 async def messages_by_ids(
     session: AsyncSession, message_ids: Sequence[uuid.UUID]
 ) -> list[EmailMessage]:
@@ -334,22 +375,39 @@ async def dead_messages(
     return list((await session.execute(statement)).scalars())
 
 
-async def requeue_dead(session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+async def requeue_dead(
+    session: AsyncSession, message_ids: Sequence[uuid.UUID], *, failed_too: bool = False
+) -> set[uuid.UUID]:
     """DEAD messages back to the queue, due now with every attempt again; the
     recipients already served (`deliveries`) are not sent another copy.
     Returns the ids requeued: a message no longer DEAD (requeued by someone
-    else meanwhile) is left alone, so two retries at once requeue it once."""
+    else meanwhile) is left alone, so two retries at once requeue it once.
+    With `failed_too`, FAILED messages too, their refusals forgotten (no
+    recipient of a FAILED message was served)."""
     if not message_ids:
         return set()
+    requeued = await _requeue(session, message_ids, EmailStatus.DEAD)
+    if failed_too:
+        requeued |= await _requeue(session, message_ids, EmailStatus.FAILED, deliveries={})
+    return requeued
+
+
+async def _requeue(
+    session: AsyncSession,
+    message_ids: Sequence[uuid.UUID],
+    status: EmailStatus,
+    **also: Any,
+) -> set[uuid.UUID]:
     result = await session.execute(
         update(EmailMessage)
-        .where(col(EmailMessage.id).in_(message_ids), col(EmailMessage.status) == EmailStatus.DEAD)
+        .where(col(EmailMessage.id).in_(message_ids), col(EmailMessage.status) == status)
         .values(
             status=EmailStatus.QUEUED,
             attempts=0,
             next_attempt_at=utcnow(),
             claimed_by=None,
             lease_expires_at=None,
+            **also,
         )
         .returning(col(EmailMessage.id))
     )

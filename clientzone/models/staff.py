@@ -7,7 +7,10 @@ shown again after enrolment; recovery codes are stored as SHA-256 hashes and
 each works once. `totp_last_step` is the last 30-second step a code was
 accepted for: the same code (or an older one) is refused afterwards.
 
-The audit log has no update or delete here: rows are only ever inserted.
+The audit log has no update or delete here: rows are only ever inserted,
+and the database refuses any UPDATE or DELETE of them (triggers, migration
+0021), but for the ON DELETE SET NULL of `staff_user_id` / `account_id` when
+that user or account is deleted (the staff email stays in the row).
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ class StaffAction(StrEnum):
     PAYMENT_REFUNDED = "PAYMENT_REFUNDED"
     PAYMENT_LIMIT_CHANGED = "PAYMENT_LIMIT_CHANGED"
     DOCUMENT_TYPE_CHANGED = "DOCUMENT_TYPE_CHANGED"
+    EMAIL_RETRIED = "EMAIL_RETRIED"
+    ACCOUNT_LINKED = "ACCOUNT_LINKED"
+    ACCOUNT_UNLINKED = "ACCOUNT_UNLINKED"
 
 
 class StaffAuditRecord(SQLModel, table=True):

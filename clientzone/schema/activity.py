@@ -8,7 +8,7 @@ import strawberry
 
 from clientzone.core.ids import encode_global_id
 from clientzone.models import activity as models
-from clientzone.schema.mail import _utc
+from clientzone.schema.mail import as_utc
 from clientzone.schema.node import Node
 
 strawberry.enum(models.ActivityAction, description="What changed in the account.")
@@ -62,5 +62,5 @@ class ActivityFilterInput:
 
     def to_filter(self) -> models.ActivityFilter:
         return models.ActivityFilter(
-            actions=frozenset(self.actions or ()), since=_utc(self.from_), until=_utc(self.to)
+            actions=frozenset(self.actions or ()), since=as_utc(self.from_), until=as_utc(self.to)
         )

@@ -51,12 +51,12 @@ class EmailFilterInput:
     def to_filter(self) -> EmailFilter:
         return EmailFilter(
             category=self.category,
-            sent_from=_utc(self.sent_from),
-            sent_to=_utc(self.sent_to),
+            sent_from=as_utc(self.sent_from),
+            sent_to=as_utc(self.sent_to),
             search=(self.search or "").strip()[:100] or None,
         )
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def as_utc(value: datetime | None) -> datetime | None:
     """A time without an offset is read as UTC, like every time in the API."""
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

@@ -27,6 +27,8 @@ from clientzone.schema import (
 )
 from clientzone.schema import staff as staff_schema
 from clientzone.schema import staff_billing as billing_schema
+from clientzone.schema import staff_links as links_schema
+from clientzone.schema import staff_mail as mail_schema
 from clientzone.schema.accounts import Account
 from clientzone.schema.activity import Activity
 from clientzone.schema.contacts import Contact
@@ -342,6 +344,23 @@ class Mutation:
         resolver=staff_schema.staff_send_first_invitation,
         description="Staff: invite the first user (the owner) of an account with none.",
         extensions=staff_only(),
+    )
+    staff_retry_email: mail_schema.StaffRetryEmailPayload = strawberry.mutation(
+        resolver=mail_schema.staff_retry_email,
+        description="Staff: send a DEAD or FAILED email again, unless its one-time link or "
+        "code no longer works (EXPIRED_LINK). Audited.",
+        extensions=staff_only(),
+    )
+    staff_link_account: links_schema.StaffAccountLinkPayload = strawberry.mutation(
+        resolver=links_schema.staff_link_account,
+        description="Admin: put an account under a parent account (one level deep); the "
+        "parent's owners then reach it. Audited.",
+        extensions=staff_only(StaffRole.ADMIN),
+    )
+    staff_unlink_account: links_schema.StaffAccountLinkPayload = strawberry.mutation(
+        resolver=links_schema.staff_unlink_account,
+        description="Admin: take a linked account from its parent. Audited.",
+        extensions=staff_only(StaffRole.ADMIN),
     )
     staff_confirm_transfer: billing_schema.StaffPaymentPayload = strawberry.mutation(
         resolver=billing_schema.staff_confirm_transfer,

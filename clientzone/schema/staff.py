@@ -27,6 +27,7 @@ from clientzone.resolvers import staff as resolvers
 from clientzone.resolvers import staff_backoffice as backoffice
 from clientzone.resolvers import staff_billing as billing
 from clientzone.resolvers import staff_cases as case_resolvers
+from clientzone.resolvers import staff_mail as mail_resolvers
 from clientzone.resolvers.payment_options import quotes_transfer_reference, transfer_reference
 from clientzone.resolvers.staff import SecondFactorErrorCode
 from clientzone.resolvers.staff_backoffice import StaffAccountErrorCode, StaffLoginErrorCode
@@ -35,9 +36,11 @@ from clientzone.resolvers.validation import Outcome
 from clientzone.schema.accounts import Account
 from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
+from clientzone.schema.mail import as_utc
 from clientzone.schema.pagination import Connection, page_request
 from clientzone.schema.payloads import user_errors
 from clientzone.schema.payments import Payment
+from clientzone.schema.staff_mail import StaffEmail
 
 strawberry.enum(
     StaffRole,
@@ -252,6 +255,35 @@ class StaffQuery:
                 )
             )
         return Connection.from_page(page, nodes, lambda: billing.reported_transfers_count(ctx))
+
+    @strawberry.field(
+        description="Mail that did not reach its recipients (DEAD or FAILED), of every "
+        "account and login, newest first: narrow by account or by part of a recipient's "
+        "address, then send one again with staffRetryEmail.",
+        extensions=staff_only(),
+    )
+    async def undelivered_emails(
+        self,
+        info: Info,
+        account_id: strawberry.ID | None = None,
+        recipient: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[StaffEmail]:
+        ctx = info.context
+        wanted = mail_resolvers.undelivered_filter(
+            str(account_id) if account_id is not None else None, recipient
+        )
+        page = await mail_resolvers.undelivered(
+            ctx, page_request(first, after, last, before), *wanted
+        )
+        return Connection.from_page(
+            page,
+            [StaffEmail.from_row(row) for row in page.rows],
+            lambda: mail_resolvers.undelivered_count(ctx, *wanted),
+        )
 
     @strawberry.field(
         description="Everything staff did, newest first (ADMIN).",
@@ -472,6 +504,12 @@ class StaffCaseFilterInput:
     search: str | None = strawberry.field(
         default=None, description="A case number, or words of the subject or description."
     )
+    waiting_since: datetime | None = strawberry.field(
+        default=None,
+        description="Only cases waiting since before this time (their waitingSince is "
+        "earlier): e.g. now minus a day for the ones unanswered for over a day. Without an "
+        "offset, UTC.",
+    )
 
     def to_filter(self) -> DeskFilter:
         category = decode_id_of("CaseCategory", str(self.category_id)) if self.category_id else None
@@ -484,6 +522,7 @@ class StaffCaseFilterInput:
             assignee_id=assignee,
             unassigned=self.unassigned,
             search=(self.search or "")[:200] or None,
+            waiting_before=as_utc(self.waiting_since),
         )
 
 
