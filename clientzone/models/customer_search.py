@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from stdnum.ar import cuit
@@ -51,33 +51,31 @@ def _tax_ids(text: str) -> set[str]:
     return found
 
 
-def _exact(search: str) -> list[Any]:
-    """Conditions for the kinds that are an indexed equality."""
+def _exact(search: str) -> Any:
+    """The ids of accounts an exact kind finds: one indexed lookup per kind,
+    joined by UNION (an OR of them would make PostgreSQL scan every account)."""
+    account_id = col(Account.id)
     if "@" in search:
         email = search.lower()
-        return [
-            col(Account.email) == email,
-            col(Account.id).in_(select(col(Contact.account_id)).where(col(Contact.email) == email)),
-            col(Account.id).in_(
-                select(col(Membership.account_id))
-                .join(User, col(User.id) == col(Membership.user_id))
-                .where(col(User.email) == email)
-            ),
-        ]
-    conditions = [
-        col(Account.number).in_({search, search.upper()}),
-        col(Account.tax_id).in_(_tax_ids(search)),
+        return union(
+            select(account_id).where(col(Account.email) == email),
+            select(col(Contact.account_id)).where(col(Contact.email) == email),
+            select(col(Membership.account_id))
+            .join(User, col(User.id) == col(Membership.user_id))
+            .where(col(User.email) == email),
+        )
+    lookups = [
+        select(account_id).where(col(Account.number).in_({search, search.upper()})),
+        select(account_id).where(col(Account.tax_id).in_(_tax_ids(search))),
     ]
     phones = _phones(search)
     if phones:
-        conditions += [
-            col(Account.phone).in_(phones),
-            col(Account.mobile_phone).in_(phones),
-            col(Account.id).in_(
-                select(col(Contact.account_id)).where(col(Contact.phone).in_(phones))
-            ),
+        lookups += [
+            select(account_id).where(col(Account.phone).in_(phones)),
+            select(account_id).where(col(Account.mobile_phone).in_(phones)),
+            select(col(Contact.account_id)).where(col(Contact.phone).in_(phones)),
         ]
-    return conditions
+    return union(*lookups)
 
 
 def _name_piece(search: str) -> list[Any]:
@@ -100,10 +98,9 @@ async def _customers(session: AsyncSession, text: str) -> Any:
     search = text.strip()[:MAX_SEARCH]
     if not search:
         return NOTHING
-    exact = select(Account).where(or_(*_exact(search)))
-    probe = select(col(Account.id)).where(or_(*_exact(search))).limit(1)
-    if (await session.execute(probe)).first() is not None:
-        return exact
+    found = _exact(search).subquery()
+    if (await session.execute(select(found).limit(1))).first() is not None:
+        return select(Account).where(col(Account.id).in_(select(found)))
     piece = _name_piece(search)
     return select(Account).where(or_(*piece)) if piece else NOTHING
 
