@@ -73,7 +73,13 @@ def _message(
     if not recipients:
         raise OutboxError(f"message {template!r} has no recipient")
     try:
-        rendered = render(template, locale, Brand.from_settings(settings), **variables)
+        rendered = render(
+            template,
+            locale,
+            Brand.from_settings(settings),
+            preferences_link=category is not None,
+            **variables,
+        )
     except TemplateError as exc:
         raise OutboxError(f"message {template!r} ({locale.value}) does not render: {exc}") from exc
     domain = settings.mail_from_address.rpartition("@")[2] or "localhost"
