@@ -357,3 +357,53 @@ async def test_an_address_refused_for_good_is_not_mailed_until_changed(
     sent = await run([_order(account, "o-b3", "B-3", today)])
     assert [subject for subject in sent if "B-3" in subject]
     assert "alguien@esperanza.example.com" in set().union(*sent.values())
+
+
+PROFILE = "query($id: ID) { account(id: $id) { profile { email emailBouncing } } }"
+
+
+async def test_an_account_email_refused_for_good_is_not_mailed_until_changed(
+    database: Database, mail_settings: Settings, smtp_server: SmtpServer, portal: Portal
+) -> None:
+    # given an account whose own email the mail server refuses (550)
+    account = portal.parent
+    async with database.session() as session, session.begin():
+        session.add(
+            Contact(
+                account_id=account.id,
+                first_name="Compras",
+                email="compras@esperanza.example.com",
+                categories=frozenset({EmailCategory.PRODUCTS}),
+            )
+        )
+        row = await session.get(Account, account.id)
+        assert row is not None
+        row.email = "Pagos@Esperanza.example.com"
+    smtp_server.recorder.refuse["Pagos@esperanza.example.com"] = "550 5.1.1 No such user"
+    run = _Run(database, mail_settings, smtp_server)
+    today = _today()
+    query = {"id": gid("Account", account.id)}
+    # when an order is announced
+    await run([_order(account, "o-a1", "A-1", today)])
+    # then the account's email is bouncing, and the next order leaves it out
+    profile = (await portal.owner.data(PROFILE, query))["account"]["profile"]
+    assert profile == {"email": "Pagos@Esperanza.example.com", "emailBouncing": True}
+    second = await run([_order(account, "o-a2", "A-2", today)])
+    assert list(second.values()) == [{"compras@esperanza.example.com"}]
+    # when the billing import gives the account another email
+    new_email = json.dumps(
+        {
+            "type": "account",
+            "number": account.number,
+            "name": account.name,
+            "currency": account.currency,
+            "email": "cobros@esperanza.example.com",
+        }
+    )
+    third = await run([new_email, _order(account, "o-a3", "A-3", today)])
+    # then it is mailed again
+    assert list(third.values()) == [
+        {"compras@esperanza.example.com", "cobros@esperanza.example.com"}
+    ]
+    profile = (await portal.owner.data(PROFILE, query))["account"]["profile"]
+    assert profile["emailBouncing"] is False

@@ -22,6 +22,7 @@ from sqlalchemy import JSON, Index, String, Text, cast, func, or_, select, text,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from clientzone.models.accounts import mark_email_bouncing
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
 from clientzone.models.contacts import EmailCategory, mark_bouncing
 from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
@@ -187,6 +188,7 @@ async def record_delivery(session: AsyncSession, *, worker: str, delivery: Deliv
     )
     if delivery.bounced and result.rowcount:  # type: ignore[attr-defined]
         await mark_bouncing(session, delivery.bounced)
+        await mark_email_bouncing(session, delivery.bounced)
 
 
 async def release_claims(

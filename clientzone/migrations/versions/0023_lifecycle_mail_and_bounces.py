@@ -1,5 +1,6 @@
 """order and service mail from the billing import (when a status changed, a
-service's start and access instructions); contacts whose address bounces
+service's start and access instructions); contacts and account emails
+whose address bounces
 
 Revision ID: 0023
 Revises: 0020
@@ -24,6 +25,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("started_on", sa.Date(), nullable=True))
         batch.add_column(sa.Column("access_instructions", sa.Text(), nullable=True))
         batch.add_column(sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("accounts") as batch:
+        batch.add_column(sa.Column("bounced_email", sa.String(254), nullable=True))
+        batch.add_column(sa.Column("email_bounced_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("contacts") as batch:
         batch.add_column(
             sa.Column("bouncing", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -43,6 +47,9 @@ def downgrade() -> None:
     with op.batch_alter_table("contacts") as batch:
         batch.drop_column("bounced_at")
         batch.drop_column("bouncing")
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("email_bounced_at")
+        batch.drop_column("bounced_email")
     with op.batch_alter_table("services") as batch:
         batch.drop_column("status_changed_at")
         batch.drop_column("access_instructions")
