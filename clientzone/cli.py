@@ -500,9 +500,10 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         database = _database(settings)
         try:
             report = await import_billing(database, lines, progress=progress)
-            if report.imported.get("invoice"):
-                # Queued now, sent by the workers: new invoices are announced once.
-                queued = await Scheduler(database, settings).announce_issued()
+            if report.imported.keys() & {"invoice", "order", "service"}:
+                # Queued now, sent by the workers: new invoices, orders placed
+                # or changed, services begun or stopped are announced once.
+                queued = await Scheduler(database, settings).announce_imported()
                 report.announced = sum(queued.values())
             return report
         finally:
@@ -526,7 +527,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         summary += f"; stopped at line {line}: it and the lines after it were not imported"
     print(summary)
     if report.announced:
-        print(f"{report.announced} new invoices announced by email", file=sys.stderr)
+        print(f"{report.announced} emails queued (invoices, orders, services)", file=sys.stderr)
     if report.stopped is not None:
         return 3
     return 1 if report.errors else 0

@@ -127,9 +127,9 @@ async def test_the_billing_import_announces_new_invoices_but_not_old_history(
     # when the file is imported, announced, and imported again
     report = await import_billing(database, lines)
     assert report.imported == {"invoice": 2}, report.errors
-    announced = await scheduler.announce_issued()
+    announced = await scheduler.announce_imported()
     await import_billing(database, lines)
-    again = await scheduler.announce_issued()
+    again = await scheduler.announce_imported()
     # then only the new invoice was announced, once
     assert announced == Counter({"invoice_issued": 1})
     assert not again

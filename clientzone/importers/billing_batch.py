@@ -33,7 +33,7 @@ from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.base import new_id, utcnow
 from clientzone.models.invoices import Invoice, InvoiceDocument, InvoiceLine, InvoiceStatus
 from clientzone.models.ledger import LedgerEntry, MovementKind
-from clientzone.models.orders import Order, OrderLine, Service
+from clientzone.models.orders import Order, OrderLine, OrderStatus, Service, ServiceStatus
 from clientzone.models.users import Locale
 
 MAX_BALANCE_MINOR = 10**17  # an account's balance stays well inside 64 bits
@@ -73,6 +73,15 @@ class _Invoice:
 
 
 @dataclass
+class _Status:
+    """An order's or service's status, which a later line may change."""
+
+    id: uuid.UUID
+    status: str
+    row: dict[str, Any] | None = None  # created in this batch: its pending row
+
+
+@dataclass
 class Line:
     """One decoded line, before its checks against the database."""
 
@@ -96,6 +105,14 @@ _EXTERNAL_IDS: dict[str, Any] = {
     "order": Order,
     "service": Service,
 }
+
+# Kinds whose lines imported before may still change the status (and are
+# mailed for it: mailers/lifecycle_mail.py).
+_STATUS_OF: dict[str, type[OrderStatus] | type[ServiceStatus]] = {
+    "order": OrderStatus,
+    "service": ServiceStatus,
+}
+_STATUS_TABLES: dict[str, Any] = {"order": Order, "service": Service}
 
 
 # The rows a batch writes, in the order they are inserted (parents first).
@@ -125,6 +142,8 @@ class Batch:
         self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
         self.account_updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
         self.paid: dict[uuid.UUID, _Invoice] = {}  # existing invoices paid (more)
+        self.statuses: dict[tuple[str, str], _Status] = {}  # (kind, external id)
+        self.status_changes: dict[str, dict[uuid.UUID, Any]] = {k: {} for k in _STATUS_OF}
 
     # --- looking up ----------------------------------------------------------
 
@@ -159,9 +178,15 @@ class Batch:
         ):
             self.accounts[row.number] = _Account(row.id, row.currency)
         for key, model in _EXTERNAL_IDS.items():
-            column = table(model).c.external_id
-            found = await _rows_in(session, select(column), column, external[key])
+            columns = table(model).c
+            query = select(columns.external_id)
+            if key in _STATUS_OF:
+                query = query.add_columns(columns.id, columns.status)
+            found = await _rows_in(session, query, columns.external_id, external[key])
             self.seen[key].update(row.external_id for row in found)
+            if key in _STATUS_OF:
+                for row in found:
+                    self.statuses[(key, row.external_id)] = _Status(row.id, row.status)
         account_ids = sorted(a.id for a in self.accounts.values())
         if not account_ids:
             return
@@ -221,7 +246,7 @@ class Batch:
             return True
         assert line.external_id is not None
         if line.external_id in self.seen[_SEEN_IN[line.kind]]:
-            return False
+            return self._status_change(line)
         found: Record = parse.record(line.kind, line.data, line.external_id)
         if isinstance(found, InvoiceRecord):
             self._invoice(found)
@@ -232,6 +257,24 @@ class Batch:
         else:
             assert isinstance(found, ServiceRecord)
             self._service(found)
+        return True
+
+    def _status_change(self, line: Line) -> bool:
+        """An order or service imported before: only a new `status` is taken
+        (False, as for any line imported before, when there is none)."""
+        assert line.external_id is not None
+        known = self.statuses.get((line.kind, line.external_id))
+        if known is None or "status" not in line.data:
+            return False
+        status = parse.enum(line.data, "status", _STATUS_OF[line.kind])
+        if status == known.status:
+            return False
+        # -- nothing below can fail
+        known.status = status
+        if known.row is not None:
+            known.row["status"] = status
+        else:
+            self.status_changes[line.kind][known.id] = status
         return True
 
     def _account_of(self, number: str) -> _Account:
@@ -428,8 +471,9 @@ class Batch:
         if (account.id, record.number) in self.order_numbers:
             raise BadLine("conflicts with existing data (duplicate number)")
         # -- nothing below can fail
+        order_id = new_id()
         row = {
-            "id": new_id(),
+            "id": order_id,
             "account_id": account.id,
             "external_id": record.external_id,
             "number": record.number,
@@ -441,6 +485,7 @@ class Batch:
             "created_at": self.now,
         }
         self.rows["orders"].append(row)
+        self.statuses[("order", record.external_id)] = _Status(order_id, record.status, row)
         self.order_numbers.add((account.id, record.number))
         self.seen["order"].add(record.external_id)
         self.rows["order_lines"].extend(
@@ -460,22 +505,25 @@ class Batch:
     def _service(self, record: ServiceRecord) -> None:
         account = self._account_of(record.account)
         recurring = parse.minor("recurringAmount", record.recurring_amount, account.currency)
-        self.rows["services"].append(
-            {
-                "id": new_id(),
-                "account_id": account.id,
-                "external_id": record.external_id,
-                "name": record.name,
-                "kind": record.kind,
-                "status": record.status,
-                "billing_cycle": record.billing_cycle,
-                "next_due_on": record.next_due_on,
-                "expires_on": record.expires_on,
-                "currency": account.currency,
-                "recurring_minor": recurring,
-                "created_at": self.now,
-            }
-        )
+        service_id = new_id()
+        row: dict[str, Any] = {
+            "id": service_id,
+            "account_id": account.id,
+            "external_id": record.external_id,
+            "name": record.name,
+            "kind": record.kind,
+            "status": record.status,
+            "billing_cycle": record.billing_cycle,
+            "next_due_on": record.next_due_on,
+            "expires_on": record.expires_on,
+            "currency": account.currency,
+            "recurring_minor": recurring,
+            "created_at": self.now,
+            "started_on": record.started_on,
+            "access_instructions": record.access_instructions,
+        }
+        self.rows["services"].append(row)
+        self.statuses[("service", record.external_id)] = _Status(service_id, record.status, row)
         self.seen["service"].add(record.external_id)
 
     # --- writing -----------------------------------------------------------------
@@ -498,6 +546,15 @@ class Batch:
                     for i in self.paid.values()
                 ],
             )
+        for kind, changes in self.status_changes.items():
+            if changes:
+                changed = table(_STATUS_TABLES[kind])
+                await session.execute(
+                    update(changed)
+                    .where(changed.c.id == bindparam("changed_id"))
+                    .values(status=bindparam("new_status"), status_changed_at=self.now),
+                    [{"changed_id": i, "new_status": s} for i, s in changes.items()],
+                )
 
     async def _update_accounts(self, session: AsyncSession) -> None:
         """Existing accounts' changes, one UPDATE for each set of columns."""

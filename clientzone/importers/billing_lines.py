@@ -251,6 +251,8 @@ class ServiceRecord:
     next_due_on: date | None
     expires_on: date | None
     recurring_amount: Decimal
+    started_on: date | None = None
+    access_instructions: str | None = None
 
 
 Record = AccountRecord | InvoiceRecord | CreditRecord | OrderRecord | ServiceRecord
@@ -412,6 +414,8 @@ def service_record(data: dict[str, Any], external_id: str) -> ServiceRecord:
         next_due_on=day(data, "nextDueOn", required=False),
         expires_on=day(data, "expiresOn", required=False),
         recurring_amount=number(data, "recurringAmount"),
+        started_on=day(data, "startedOn", required=False),
+        access_instructions=text(data, "accessInstructions", 4000, required=False),
     )
 
 

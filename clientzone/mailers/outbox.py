@@ -73,7 +73,13 @@ def _message(
     if not recipients:
         raise OutboxError(f"message {template!r} has no recipient")
     try:
-        rendered = render(template, locale, Brand.from_settings(settings), **variables)
+        rendered = render(
+            template,
+            locale,
+            Brand.from_settings(settings),
+            preferences_link=category is not None,
+            **variables,
+        )
     except TemplateError as exc:
         raise OutboxError(f"message {template!r} ({locale.value}) does not render: {exc}") from exc
     domain = settings.mail_from_address.rpartition("@")[2] or "localhost"
@@ -159,9 +165,11 @@ async def notify_account(
 ) -> EmailMessage | None:
     """An account notification, in the account's language, routed by category
     (plus `also_to`, e.g. the person who opened a case); None when nobody is
-    to be told, which must not stop the change."""
+    to be told, which must not stop the change. Addresses bouncing (the
+    account's email, contacts) are left out."""
     contacts = await contact_emails_for_category(session, account_id=account.id, category=category)
-    recipients = normalized_recipients([account.email] if account.email else [])
+    own = [account.email] if account.email and not account.email_bouncing else []
+    recipients = normalized_recipients(own)
     unsubscribable: list[str] = []  # contacts, who choose their categories
     for position, address in enumerate([*contacts, *also_to]):
         # One contact's bad address must not stop the account's mail (nor the

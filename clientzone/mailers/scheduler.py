@@ -29,7 +29,7 @@ from sqlmodel import col
 
 from clientzone.config import Settings
 from clientzone.db import Database
-from clientzone.mailers import invoice_mail, service_mail
+from clientzone.mailers import invoice_mail, lifecycle_mail, service_mail
 from clientzone.mailers.invoice_mail import Fact
 from clientzone.mailers.outbox import OutboxError, notify_account
 from clientzone.models.accounts import Account
@@ -40,6 +40,14 @@ logger = logging.getLogger("clientzone.scheduler")
 
 CHUNK = 100  # facts per transaction
 ISSUED_BATCH = 1000
+
+# What a billing import may have brought: looked for right after it, and at
+# every run (mailers/invoice_mail.py, mailers/lifecycle_mail.py).
+IMPORTED_FACTS = (
+    invoice_mail.issued_facts,
+    lifecycle_mail.order_facts,
+    lifecycle_mail.service_facts,
+)
 
 
 class Scheduler:
@@ -63,7 +71,7 @@ class Scheduler:
 
     async def run_once(self) -> Counter[str]:
         """Everything due now; returns the emails queued by kind."""
-        queued = await self.announce_issued()
+        queued = await self.announce_imported()
         async with self.database.session() as session:
             today = self.clock().date()
             facts = await invoice_mail.reminder_facts(session, self.settings, today)
@@ -73,17 +81,19 @@ class Scheduler:
             self.on_queued()
         return queued
 
-    async def announce_issued(self) -> Counter[str]:
-        """ "Invoice issued" for invoices not announced yet (the billing import
-        calls this right after importing)."""
+    async def announce_imported(self) -> Counter[str]:
+        """ "Invoice issued", orders placed or changed, services welcomed,
+        suspended or expired, not announced yet (the billing import calls this
+        right after importing)."""
         today = self.clock().date()
         queued: Counter[str] = Counter()
-        while not self._stopping.is_set():
-            async with self.database.session() as session:
-                facts = await invoice_mail.issued_facts(session, self.settings, today, ISSUED_BATCH)
-            queued += await self._send(facts)
-            if len(facts) < ISSUED_BATCH:
-                break
+        for find in IMPORTED_FACTS:
+            while not self._stopping.is_set():
+                async with self.database.session() as session:
+                    facts = await find(session, self.settings, today, ISSUED_BATCH)
+                queued += await self._send(facts)
+                if len(facts) < ISSUED_BATCH:
+                    break
         return queued
 
     async def _send(self, facts: list[Fact]) -> Counter[str]:

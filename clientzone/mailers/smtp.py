@@ -2,7 +2,9 @@
 
 Each recipient gets their own copy (one SMTP transaction, `To:` only them), and
 the outcome is kept per recipient, so a retry goes only to those still due:
-- accepted, or refused for good (5xx): final for that recipient;
+- accepted, or refused for good (5xx): final for that recipient; a 5xx to
+  RCPT (the address, e.g. 550 no such user) also marks the contacts at that
+  address bouncing (models/contacts.py), so they are not mailed again;
 - 4xx, a refused sender, connection trouble: the recipient stays due and the
   message is retried with exponential backoff until `max_attempts`, then DEAD.
 A message is SENT once every recipient has an outcome and at least one copy was
@@ -63,17 +65,24 @@ def retry_at(attempts: int, now: datetime) -> datetime:
 
 
 def _outcome(
-    message: EmailMessage, outcomes: dict[str, str], errors: list[str], max_attempts: int
+    message: EmailMessage,
+    outcomes: dict[str, str],
+    errors: list[str],
+    max_attempts: int,
+    bounced: tuple[str, ...] = (),
 ) -> Delivery:
     """The message's state from its recipients' outcomes (see the module docstring)."""
     error = "; ".join(errors) or None
     if any(recipient not in outcomes for recipient in message.recipients):
         if message.attempts >= max_attempts:
-            return Delivery(message.id, EmailStatus.DEAD, error, deliveries=outcomes)
+            status = EmailStatus.DEAD
+            return Delivery(message.id, status, error, deliveries=outcomes, bounced=bounced)
         retry = retry_at(message.attempts, utcnow())
-        return Delivery(message.id, EmailStatus.QUEUED, error, retry, deliveries=outcomes)
+        return Delivery(
+            message.id, EmailStatus.QUEUED, error, retry, deliveries=outcomes, bounced=bounced
+        )
     status = EmailStatus.SENT if SENT in outcomes.values() else EmailStatus.FAILED
-    return Delivery(message.id, status, error, deliveries=outcomes)
+    return Delivery(message.id, status, error, deliveries=outcomes, bounced=bounced)
 
 
 class Transport:
@@ -131,17 +140,20 @@ class Transport:
             reason = self.connect_error or "not connected"
             return _outcome(message, outcomes, [reason], self.max_attempts)
         errors: list[str] = []
+        bounced: list[str] = []
         for recipient in due:
-            final, error = await _send_copy(
+            final, error, bounce = await _send_copy(
                 self.client, message, self.settings, recipient, self.signer
             )
+            if bounce:
+                bounced.append(recipient)
             if final is not None:
                 outcomes[recipient] = final
             if error is not None:
                 errors.append(f"{recipient}: {error}")
             if final is None and not self.client.is_connected:
                 break  # the rest stay due for the retry
-        return _outcome(message, outcomes, errors, self.max_attempts)
+        return _outcome(message, outcomes, errors, self.max_attempts, tuple(bounced))
 
 
 async def _send_copy(
@@ -150,8 +162,9 @@ async def _send_copy(
     settings: Settings,
     recipient: str,
     signer: Signer | None = None,
-) -> tuple[str | None, str | None]:
-    """(final outcome or None if still due, error text) for one recipient's copy."""
+) -> tuple[str | None, str | None, bool]:
+    """(final outcome or None if still due, error text, whether the address
+    itself was refused for good) for one recipient's copy."""
     mime = to_mime(message, settings, recipient)
     if signer is not None:
         signer.sign(mime)
@@ -159,15 +172,16 @@ async def _send_copy(
         await client.send_message(mime, recipients=[recipient])
     except aiosmtplib.SMTPRecipientsRefused as exc:
         refusal = exc.recipients[0]
-        return _refused(refusal.code, refusal.message)
+        final, error = _refused(refusal.code, refusal.message)
+        return final, error, final is not None
     except aiosmtplib.SMTPSenderRefused as exc:
         # Our own account or address was refused: configuration, not the message.
-        return None, f"sender refused: {exc.code} {exc.message}"
+        return None, f"sender refused: {exc.code} {exc.message}", False
     except aiosmtplib.SMTPResponseException as exc:
-        return _refused(exc.code, exc.message)
+        return *_refused(exc.code, exc.message), False
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"
-    return SENT, None
+        return None, f"{type(exc).__name__}: {exc}", False
+    return SENT, None, False
 
 
 def _refused(code: int, text: str) -> tuple[str | None, str]:

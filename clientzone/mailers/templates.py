@@ -4,6 +4,10 @@
 autoescaped (a contact called `<script>` arrives as text), text is not.
 Undefined variables are errors, so a message that cannot render fails when it
 is enqueued, inside the transaction, instead of going out blank.
+
+Category messages (account notifications) end with a link to the portal's
+email preferences page (`PORTAL_URL/email-preferences`), in the text part and
+the layout's footer; login messages (codes, links, security notices) have none.
 """
 
 from __future__ import annotations
@@ -44,6 +48,13 @@ class Brand:
         )
 
 
+PREFERENCES_PATH = "/email-preferences"
+_PREFERENCES_LINE = {
+    Locale.ES: "Elija qué correos recibe: {url}",
+    Locale.EN: "Choose which emails you receive: {url}",
+}
+
+
 @cache
 def _environment(autoescape: bool) -> Environment:
     return Environment(
@@ -54,14 +65,31 @@ def _environment(autoescape: bool) -> Environment:
     )
 
 
-def render(name: str, locale: Locale, brand: Brand, **variables: Any) -> Rendered:
-    context = {"brand": brand, "locale": locale.value, **variables}
+def render(
+    name: str,
+    locale: Locale,
+    brand: Brand,
+    *,
+    preferences_link: bool = False,
+    **variables: Any,
+) -> Rendered:
+    """`preferences_link` for a category message (see the module docstring)."""
+    preferences_url = brand.portal_url + PREFERENCES_PATH if preferences_link else None
+    context = {
+        "brand": brand,
+        "locale": locale.value,
+        "preferences_url": preferences_url,
+        **variables,
+    }
     text_env, html_env = _environment(False), _environment(True)
     subject = text_env.get_template(f"{name}/{locale.value}/subject.txt").render(context)
     subject = " ".join(subject.split())
+    text = text_env.get_template(f"{name}/{locale.value}/body.txt").render(context) + "\n"
+    if preferences_url is not None:
+        text += "\n-- \n" + _PREFERENCES_LINE[locale].format(url=preferences_url) + "\n"
     return Rendered(
         subject=subject,
-        text=text_env.get_template(f"{name}/{locale.value}/body.txt").render(context) + "\n",
+        text=text,
         html=html_env.get_template(f"{name}/{locale.value}/body.html").render(
             {**context, "subject": subject}
         ),

@@ -68,9 +68,32 @@ class Account(PostalAddress, table=True):
     # Billing staff's limit for this account (minor units); None: the
     # currency's PAYMENT_ONLINE_LIMITS.
     online_payment_limit_minor: int | None = Field(default=None, sa_type=BigInteger)
+    # The address the mail server refused for good (5xx), and when: while it
+    # is still the account's email, the account's own copies are not sent;
+    # a new email (however it is changed) is mailed again.
+    bounced_email: str | None = Field(default=None, sa_type=String(254))
+    email_bounced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def email_bouncing(self) -> bool:
+        return bool(
+            self.email and self.bounced_email and self.email.lower() == self.bounced_email.lower()
+        )
+
+
+async def mark_email_bouncing(session: AsyncSession, addresses: Sequence[str]) -> None:
+    """Every account whose email is one of these (any case) bounces from now."""
+    lowered = sorted({a.lower() for a in addresses})
+    if lowered:
+        await session.execute(
+            update(Account)
+            .where(func.lower(col(Account.email)).in_(lowered))
+            .values(bounced_email=col(Account.email), email_bounced_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 _ACCOUNTS_BY_IDS = select(Account).where(col(Account.id).in_(bindparam("ids", expanding=True)))

@@ -9,7 +9,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, String, UniqueConstraint, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    Index,
+    String,
+    UniqueConstraint,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
@@ -76,17 +87,39 @@ class Contact(PostalAddress, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The mail server refused this address for good (5xx): not mailed again
+    # until the email is changed.
+    bouncing: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    bounced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 async def contact_emails_for_category(
     session: AsyncSession, *, account_id: uuid.UUID, category: EmailCategory
 ) -> list[str]:
-    """Addresses of the account's active contacts opted into `category`."""
+    """Addresses of the account's active contacts opted into `category`
+    (not those bouncing)."""
     statement = select(col(Contact.email), col(Contact.categories)).where(
-        col(Contact.account_id) == account_id, col(Contact.active).is_(True)
+        col(Contact.account_id) == account_id,
+        col(Contact.active).is_(True),
+        col(Contact.bouncing).is_(False),
     )
     rows = (await session.execute(statement)).all()
     return [email for email, categories in rows if category in (categories or ())]
+
+
+async def mark_bouncing(session: AsyncSession, addresses: Iterable[str]) -> int:
+    """Every contact with one of these addresses (any account, any case) is
+    bouncing from now; returns how many were marked."""
+    lowered = sorted({a.lower() for a in addresses})
+    if not lowered:
+        return 0
+    result = await session.execute(
+        update(Contact)
+        .where(func.lower(col(Contact.email)).in_(lowered), col(Contact.bouncing).is_(False))
+        .values(bouncing=True, bounced_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ from sqlalchemy import JSON, Index, String, Text, cast, func, or_, select, text,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from clientzone.models.accounts import mark_email_bouncing
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
-from clientzone.models.contacts import EmailCategory
+from clientzone.models.contacts import EmailCategory, mark_bouncing
 from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
 from clientzone.models.users import Locale
 
@@ -145,6 +146,8 @@ class Delivery:
     error: str | None = None
     retry_at: datetime | None = None
     deliveries: dict[str, str] | None = None
+    # Recipients the server refused for good (5xx to RCPT): marked bouncing.
+    bounced: tuple[str, ...] = ()
 
 
 async def renew_claim(
@@ -164,7 +167,8 @@ async def renew_claim(
 
 
 async def record_delivery(session: AsyncSession, *, worker: str, delivery: Delivery) -> None:
-    """Store one outcome, only if this worker still holds the message."""
+    """Store one outcome, only if this worker still holds the message; the
+    contacts at an address refused for good are bouncing from now."""
     values: dict[str, Any] = {
         "status": delivery.status,
         "last_error": delivery.error,
@@ -177,11 +181,14 @@ async def record_delivery(session: AsyncSession, *, worker: str, delivery: Deliv
         values["next_attempt_at"] = delivery.retry_at
     if delivery.deliveries is not None:
         values["deliveries"] = delivery.deliveries
-    await session.execute(
+    result = await session.execute(
         update(EmailMessage)
         .where(col(EmailMessage.id) == delivery.message_id, col(EmailMessage.claimed_by) == worker)
         .values(**values)
     )
+    if delivery.bounced and result.rowcount:  # type: ignore[attr-defined]
+        await mark_bouncing(session, delivery.bounced)
+        await mark_email_bouncing(session, delivery.bounced)
 
 
 async def release_claims(

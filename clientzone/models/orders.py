@@ -9,7 +9,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String, UniqueConstraint, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -32,6 +43,8 @@ class Order(SQLModel, table=True):
         UniqueConstraint("external_id"),
         Index("ix_orders_account_id_ordered_on_id", "account_id", "ordered_on", "id"),
         Index("ix_orders_account_id_customer_reference", "account_id", "customer_reference"),
+        Index("ix_orders_ordered_on", "ordered_on"),
+        Index("ix_orders_status_changed_at", "status_changed_at"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -44,6 +57,9 @@ class Order(SQLModel, table=True):
     currency: str = Field(sa_type=String(3))
     total_minor: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When an import last changed its status (None: as first imported); the
+    # status mail looks for changes inside its cut-off.
+    status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OrderLine(SQLModel, table=True):
@@ -160,6 +176,8 @@ class Service(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("external_id"),
         Index("ix_services_account_id_name_id", "account_id", "name", "id"),
+        Index("ix_services_started_on", "started_on"),
+        Index("ix_services_status_changed_at", "status_changed_at"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -174,6 +192,12 @@ class Service(SQLModel, table=True):
     currency: str = Field(sa_type=String(3))
     recurring_minor: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # From the billing import: when it began (the welcome is sent only for a
+    # recent one), how to reach it (sent in the welcome), and when an import
+    # last changed its status (None: as first imported).
+    started_on: date | None = Field(default=None, sa_type=Date)
+    access_instructions: str | None = Field(default=None, sa_type=Text)
+    status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,9 @@ async def update_contact(
         assert row is not None
         for change in changes:
             setattr(row, change.field, columns[change.field])
+        if any(change.field == "email" for change in changes):
+            # A new address is mailed again (it is the one that bounced no more).
+            row.bouncing, row.bounced_at = False, None
         row.updated_at = utcnow()
         session.add(row)
         record_activity(

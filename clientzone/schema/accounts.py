@@ -67,6 +67,10 @@ class AccountProfile:
     tax_id: str | None = strawberry.field(description="RFC, CUIT, NIF... as registered.")
     has_security_pin: bool
     locale: Locale
+    email_bouncing: bool = strawberry.field(
+        description="The mail server refused `email` for good: the account's own "
+        "copies are not sent until the email is changed."
+    )
 
     @classmethod
     def from_row(cls, row: models.Account) -> AccountProfile:
@@ -88,6 +92,7 @@ class AccountProfile:
             tax_id=row.tax_id,
             has_security_pin=row.security_pin_hash is not None,
             locale=row.locale,
+            email_bouncing=row.email_bouncing,
         )
 
 

@@ -80,6 +80,13 @@ class Contact(Node):
     categories: list[EmailCategory] = strawberry.field(
         description="The kinds of email this contact receives."
     )
+    bouncing: bool = strawberry.field(
+        description="The mail server refused this address for good: the contact "
+        "receives nothing until the email is changed (which clears it)."
+    )
+    bounced_at: datetime | None = strawberry.field(
+        description="When the address was first refused; null when not bouncing."
+    )
     created_at: datetime
     updated_at: datetime
     row: strawberry.Private[models.Contact]
@@ -110,6 +117,8 @@ class Contact(Node):
             country=row.country,
             active=row.active,
             categories=sorted(row.categories),
+            bouncing=row.bouncing,
+            bounced_at=row.bounced_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
