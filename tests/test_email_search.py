@@ -1,4 +1,5 @@
-"""Account.emails(filter: {search}): part of the subject or of a recipient."""
+"""Account.emails(filter: {search}): part of the subject or of a recipient, or
+words of the text (full-text with Spanish and English stemming on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,24 @@ async def test_search_matches_subject_or_recipient_in_any_case_within_the_accoun
     assert await subjects("%") == (1, ["Recordatorio 100%_pago"])  # no wildcard
     assert (await subjects("   "))[0] == 3  # blank: no filter
     assert (await subjects("x" * 500))[0] == 0
+
+
+async def test_search_finds_words_of_the_text(portal: Portal, database: Database) -> None:
+    shipped = _email(portal.other, "Aviso", days=0)
+    shipped.text_body = "Su pedido de cartuchos de tinta fue enviado hoy."
+    other = _email(portal.foreign, "Aviso", days=1)
+    other.text_body = "Sus cartuchos llegan mañana."
+    async with database.session() as session, session.begin():
+        session.add_all([shipped, other])
+
+    async def found(search: str) -> int:
+        data = await portal.owner.data(EMAILS, {"filter": {"search": search}})
+        return int(data["account"]["emails"]["totalCount"])
+
+    assert await found("cartuchos") == 1
+    assert await found("Tinta") == 1
+    assert await found("impresora") == 0
+    if database.engine.dialect.name == "postgresql":
+        # stemmed, in either language: the singular finds the plural
+        assert await found("cartucho") == 1
+        assert await found("shipped ink") == 0

@@ -25,6 +25,7 @@ from sqlmodel import Field, SQLModel, col
 from clientzone.models.accounts import mark_email_bouncing
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
 from clientzone.models.contacts import EmailCategory, mark_bouncing
+from clientzone.models.mail_search import BodyMatches, body_document
 from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
 from clientzone.models.users import Locale
 
@@ -42,6 +43,11 @@ class EmailMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_email_messages_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_email_messages_account_id_sent_at_id", "account_id", "sent_at", "id"),
+        Index(
+            "ix_email_messages_body_search",
+            body_document(text("text_body")),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -239,7 +245,8 @@ def _account_emails(
         statement = statement.where(col(EmailMessage.sent_at) < sent_to)
     if search:
         # Within one account's mail (the account_id, sent_at index): part of
-        # the subject or of a recipient's address, any case.
+        # the subject or of a recipient's address, any case, or words of the
+        # text (full-text on PostgreSQL: models/mail_search.py).
         needle = search.strip().lower()
         statement = statement.where(
             or_(
@@ -247,6 +254,7 @@ def _account_emails(
                 func.lower(cast(col(EmailMessage.recipients), Text)).contains(
                     needle, autoescape=True
                 ),
+                BodyMatches(col(EmailMessage.text_body), needle),
             )
         )
     return statement

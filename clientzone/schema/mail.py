@@ -45,7 +45,9 @@ class EmailFilterInput:
     sent_from: datetime | None = None
     sent_to: datetime | None = None
     search: str | None = strawberry.field(
-        default=None, description="Part of the subject or of a recipient's address (any case)."
+        default=None,
+        description="Part of the subject or of a recipient's address (any case), or "
+        "words of the text (stemmed, es and en, on PostgreSQL).",
     )
 
     def to_filter(self) -> EmailFilter:
