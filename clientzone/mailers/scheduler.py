@@ -29,7 +29,7 @@ from sqlmodel import col
 
 from clientzone.config import Settings
 from clientzone.db import Database
-from clientzone.mailers import invoice_mail, lifecycle_mail, service_mail
+from clientzone.mailers import invoice_mail, lifecycle_mail, service_mail, statement_mail
 from clientzone.mailers.invoice_mail import Fact
 from clientzone.mailers.outbox import OutboxError, notify_account
 from clientzone.models.accounts import Account
@@ -76,6 +76,9 @@ class Scheduler:
             today = self.clock().date()
             facts = await invoice_mail.reminder_facts(session, self.settings, today)
             facts += await service_mail.renewal_facts(session, self.settings, today)
+            facts += await statement_mail.statement_facts(
+                session, self.settings, today, ISSUED_BATCH
+            )
         queued += await self._send(facts)
         if queued and self.on_queued is not None:
             self.on_queued()

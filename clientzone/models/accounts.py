@@ -7,7 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, String, bindparam, func, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Index,
+    String,
+    bindparam,
+    false,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, col
 
@@ -68,6 +79,10 @@ class Account(PostalAddress, table=True):
     # Billing staff's limit for this account (minor units); None: the
     # currency's PAYMENT_ONLINE_LIMITS.
     online_payment_limit_minor: int | None = Field(default=None, sa_type=BigInteger)
+    # The account asked for a statement of the month by email (INVOICES).
+    monthly_statement: bool = Field(
+        default=False, sa_type=Boolean, sa_column_kwargs={"server_default": false()}
+    )
     # The address the mail server refused for good (5xx), and when: while it
     # is still the account's email, the account's own copies are not sent;
     # a new email (however it is changed) is mailed again.

@@ -47,7 +47,11 @@ class UpdateAccountProfileErrorCode(StrEnum):
 
 
 async def update_account_profile(
-    ctx: Context, account: Account, values: dict[str, str | None], locale: Locale | None
+    ctx: Context,
+    account: Account,
+    values: dict[str, str | None],
+    locale: Locale | None,
+    monthly_statement: bool | None = None,
 ) -> Outcome[Account, UpdateAccountProfileErrorCode]:
     """Change the given fields; any bad field changes nothing. A change is
     recorded in the activity and announced to the account (GENERAL)."""
@@ -61,6 +65,8 @@ async def update_account_profile(
     new_values: dict[str, Any] = {PROFILE_FIELDS[path][0]: value for path, value in cleaned.items()}
     if locale is not None:
         new_values["locale"] = locale
+    if monthly_statement is not None:
+        new_values["monthly_statement"] = monthly_statement
     changes = [
         Change(column, _text(getattr(account, column)), _text(value))
         for column, value in new_values.items()

@@ -71,6 +71,9 @@ class AccountProfile:
         description="The mail server refused `email` for good: the account's own "
         "copies are not sent until the email is changed."
     )
+    monthly_statement: bool = strawberry.field(
+        description="A statement of each month is emailed (INVOICES) in the first days of the next."
+    )
 
     @classmethod
     def from_row(cls, row: models.Account) -> AccountProfile:
@@ -93,6 +96,7 @@ class AccountProfile:
             has_security_pin=row.security_pin_hash is not None,
             locale=row.locale,
             email_bouncing=row.email_bouncing,
+            monthly_statement=row.monthly_statement,
         )
 
 

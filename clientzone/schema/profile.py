@@ -46,6 +46,11 @@ class UpdateAccountProfileInput:
         default=None, description="Checked for MX (RFC), AR (CUIT) and ES (NIF/NIE/CIF)."
     )
     locale: Locale | None = None
+    monthly_statement: bool | None = strawberry.field(
+        default=None,
+        description="Email a statement of each month (opening and closing balance, its "
+        "movements) to the account's INVOICES recipients in the first days of the next.",
+    )
 
     def values(self) -> dict[str, str | None]:
         address = self.address or AddressInput()
@@ -81,7 +86,7 @@ async def update_account_profile(
     info: Info, input: UpdateAccountProfileInput
 ) -> UpdateAccountProfilePayload:
     outcome = await resolvers.update_account_profile(
-        info.context, scoped_account(info), input.values(), input.locale
+        info.context, scoped_account(info), input.values(), input.locale, input.monthly_statement
     )
     return UpdateAccountProfilePayload(
         account=Account.from_row(outcome.value) if outcome.value else None,
