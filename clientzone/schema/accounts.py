@@ -14,6 +14,7 @@ from clientzone.models.invoices import InvoiceOrder
 from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as resolvers
 from clientzone.resolvers import activity as activity_resolvers
+from clientzone.resolvers import announcements as announcement_resolvers
 from clientzone.resolvers import api_clients as api_client_resolvers
 from clientzone.resolvers import cases as case_resolvers
 from clientzone.resolvers import contacts as contact_resolvers
@@ -27,6 +28,8 @@ from clientzone.resolvers import orders as order_resolvers
 from clientzone.resolvers import payment_options as payment_resolvers
 from clientzone.resolvers import payments as payment_list_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
+from clientzone.schema.announcements import Announcement
+from clientzone.schema.announcements import connection as announcements_connection
 from clientzone.schema.api_clients import ApiClient
 from clientzone.schema.cases import Case, CaseFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
@@ -136,6 +139,32 @@ class Account(Node):
             page,
             [Account.from_row(row) for row in page.rows],
             lambda: resolvers.linked_accounts_count(ctx, self.row),
+        )
+
+    @strawberry.field(
+        description="News visible now for this account, newest first (any member reads "
+        "them); `readAt` is yours."
+    )
+    async def announcements(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        unread_only: bool = False,
+    ) -> Connection[Announcement]:
+        ctx = info.context
+        account_id = self.row.id
+        page = await announcement_resolvers.account_announcements(
+            ctx, account_id, page_request(first, after, last, before), unread_only=unread_only
+        )
+        return announcements_connection(
+            info,
+            page,
+            lambda: announcement_resolvers.account_announcements_count(
+                ctx, account_id, unread_only=unread_only
+            ),
         )
 
     @strawberry.field(
