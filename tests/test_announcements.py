@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from clientzone.config import Settings
 from clientzone.db import Database, StatementCounter
+from clientzone.mailers import scheduler as scheduler_module
 from clientzone.mailers.scheduler import Scheduler
 from clientzone.models.accounts import Account
 from clientzone.models.contacts import Contact, EmailCategory
@@ -435,3 +436,15 @@ async def test_lists_take_a_fixed_number_of_statements(
         await _statements(news.admin, STAFF_LIST, sql_statements),
     ]
     assert few == many == [2, 4, 4]
+
+
+async def test_email_batches_go_on_where_the_last_one_ended(
+    news: News, database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scheduler_module, "ANNOUNCEMENT_BATCH", 1)
+    await _contacts(database, news.mx, "mx.example.com")
+    await _contacts(database, news.ar, "ar.example.com")
+    await _published(news, titleEs="Por lotes", emailCategory="GENERAL")
+    queued = await Scheduler(database, settings).run_once()
+    assert queued["announcement"] == 2
+    assert {e.account_id for e in await _emails(database)} == {news.mx.id, news.ar.id}
