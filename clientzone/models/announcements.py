@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -162,82 +163,50 @@ def _viewer_accounts() -> Any:
     return reachable_account_ids()
 
 
-def _listed_accounts() -> Any:
-    return bindparam("account_ids", type_=Account.id.type, expanding=True)  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class Scope:
+    """Whose announcements: those of every account `user_id` reaches, or of
+    `account_id` alone; `reader_id`'s read marks come with them."""
+
+    reader_id: uuid.UUID
+    unread_only: bool
+    now: datetime
+    user_id: uuid.UUID | None = None
+    account_id: uuid.UUID | None = None
+
+    def statement(self) -> Any:
+        if self.account_id is not None:
+            accounts = bindparam("account_ids", type_=Account.id.type, expanding=True)  # type: ignore[attr-defined]
+        else:
+            accounts = _viewer_accounts()
+        return _statement(accounts, self.unread_only)
+
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"reader_id": self.reader_id, "now": self.now}
+        if self.account_id is not None:
+            params["account_ids"] = [self.account_id]
+        else:
+            params["user_id"] = self.user_id
+        return params
 
 
-async def visible_for_user(
-    session: AsyncSession,
-    *,
-    user_id: uuid.UUID,
-    reader_id: uuid.UUID,
-    unread_only: bool,
-    now: datetime,
-    page: PageRequest,
-) -> Page[Any]:
-    """Visible now for any account `user_id` reaches; rows of (announcement, read_at)."""
+async def visible_page(session: AsyncSession, scope: Scope, page: PageRequest) -> Page[Any]:
+    """Visible now, newest first; rows of (announcement, read_at)."""
     return await fetch_page(
         session,
-        _statement(_viewer_accounts(), unread_only),
+        scope.statement(),
         sort=SORT,
         page=page,
         key_of=_key,
         scalars=False,
-        params={"user_id": user_id, "reader_id": reader_id, "now": now},
-        cache_key=("announcements-viewer", unread_only),
+        params=scope.params(),
+        cache_key=("announcements", scope.account_id is None, scope.unread_only),
     )
 
 
-async def count_visible_for_user(
-    session: AsyncSession,
-    *,
-    user_id: uuid.UUID,
-    reader_id: uuid.UUID,
-    unread_only: bool,
-    now: datetime,
-) -> int:
-    statement = select(func.count()).select_from(
-        _statement(_viewer_accounts(), unread_only).subquery()
-    )
-    params = {"user_id": user_id, "reader_id": reader_id, "now": now}
-    return int((await session.execute(statement, params)).scalar_one())
-
-
-async def visible_for_account(
-    session: AsyncSession,
-    *,
-    account_id: uuid.UUID,
-    reader_id: uuid.UUID,
-    unread_only: bool,
-    now: datetime,
-    page: PageRequest,
-) -> Page[Any]:
-    """Visible now for one account; rows of (announcement, read_at)."""
-    return await fetch_page(
-        session,
-        _statement(_listed_accounts(), unread_only),
-        sort=SORT,
-        page=page,
-        key_of=_key,
-        scalars=False,
-        params={"account_ids": [account_id], "reader_id": reader_id, "now": now},
-        cache_key=("announcements-account", unread_only),
-    )
-
-
-async def count_visible_for_account(
-    session: AsyncSession,
-    *,
-    account_id: uuid.UUID,
-    reader_id: uuid.UUID,
-    unread_only: bool,
-    now: datetime,
-) -> int:
-    statement = select(func.count()).select_from(
-        _statement(_listed_accounts(), unread_only).subquery()
-    )
-    params = {"account_ids": [account_id], "reader_id": reader_id, "now": now}
-    return int((await session.execute(statement, params)).scalar_one())
+async def count_visible(session: AsyncSession, scope: Scope) -> int:
+    statement = select(func.count()).select_from(scope.statement().subquery())
+    return int((await session.execute(statement, scope.params())).scalar_one())
 
 
 async def visible_to_user(

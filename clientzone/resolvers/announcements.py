@@ -16,7 +16,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
@@ -234,70 +233,40 @@ async def listed_numbers(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
         return await models.listed_accounts(session, announcement_ids=ids)
 
 
-def _reads(page: Page[Any]) -> Page[ReadAnnouncement]:
-    rows = [ReadAnnouncement(row=row[0], read_at=row[1]) for row in page.rows]
-    return Page(rows, page.keys, page.has_next_page, page.has_previous_page)
+def _scope(ctx: Context, account_id: uuid.UUID | None, unread_only: bool) -> models.Scope:
+    """Every account the viewer reaches (`account_id` None), or that one account
+    (already reached: Account.announcements); read marks are the viewer's (an
+    API client has none: the nil id)."""
+    if account_id is None:
+        user_id: uuid.UUID | None = require_viewer(ctx).user.id
+    else:
+        user_id = None
+    reader = ctx.viewer.user.id if ctx.viewer is not None else uuid.UUID(int=0)
+    return models.Scope(
+        reader_id=reader,
+        unread_only=unread_only,
+        now=utcnow(),
+        user_id=user_id,
+        account_id=account_id,
+    )
 
 
-async def viewer_announcements(
-    ctx: Context, page: PageRequest, *, unread_only: bool
+async def announcements(
+    ctx: Context, account_id: uuid.UUID | None, page: PageRequest, *, unread_only: bool
 ) -> Page[ReadAnnouncement]:
-    viewer = require_viewer(ctx)
+    scope = _scope(ctx, account_id, unread_only)
     async with ctx.db.read() as session:
-        found = await models.visible_for_user(
-            session,
-            user_id=viewer.user.id,
-            reader_id=viewer.user.id,
-            unread_only=unread_only,
-            now=utcnow(),
-            page=page,
-        )
-    return _reads(found)
+        found = await models.visible_page(session, scope, page)
+    rows = [ReadAnnouncement(row=row[0], read_at=row[1]) for row in found.rows]
+    return Page(rows, found.keys, found.has_next_page, found.has_previous_page)
 
 
-async def viewer_announcements_count(ctx: Context, *, unread_only: bool) -> int:
-    viewer = require_viewer(ctx)
-    async with ctx.db.read() as session:
-        return await models.count_visible_for_user(
-            session,
-            user_id=viewer.user.id,
-            reader_id=viewer.user.id,
-            unread_only=unread_only,
-            now=utcnow(),
-        )
-
-
-def _reader(ctx: Context) -> uuid.UUID:
-    """Whose read marks are shown: the viewer's (an API client has none: nil id)."""
-    return ctx.viewer.user.id if ctx.viewer is not None else uuid.UUID(int=0)
-
-
-async def account_announcements(
-    ctx: Context, account_id: uuid.UUID, page: PageRequest, *, unread_only: bool
-) -> Page[ReadAnnouncement]:
-    async with ctx.db.read() as session:
-        found = await models.visible_for_account(
-            session,
-            account_id=account_id,
-            reader_id=_reader(ctx),
-            unread_only=unread_only,
-            now=utcnow(),
-            page=page,
-        )
-    return _reads(found)
-
-
-async def account_announcements_count(
-    ctx: Context, account_id: uuid.UUID, *, unread_only: bool
+async def announcements_count(
+    ctx: Context, account_id: uuid.UUID | None, *, unread_only: bool
 ) -> int:
+    scope = _scope(ctx, account_id, unread_only)
     async with ctx.db.read() as session:
-        return await models.count_visible_for_account(
-            session,
-            account_id=account_id,
-            reader_id=_reader(ctx),
-            unread_only=unread_only,
-            now=utcnow(),
-        )
+        return await models.count_visible(session, scope)
 
 
 async def mark_read(ctx: Context, global_id: str) -> ReadAnnouncement:

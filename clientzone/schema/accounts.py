@@ -14,7 +14,6 @@ from clientzone.models.invoices import InvoiceOrder
 from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as resolvers
 from clientzone.resolvers import activity as activity_resolvers
-from clientzone.resolvers import announcements as announcement_resolvers
 from clientzone.resolvers import api_clients as api_client_resolvers
 from clientzone.resolvers import cases as case_resolvers
 from clientzone.resolvers import contacts as contact_resolvers
@@ -29,7 +28,7 @@ from clientzone.resolvers import payment_options as payment_resolvers
 from clientzone.resolvers import payments as payment_list_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
 from clientzone.schema.announcements import Announcement
-from clientzone.schema.announcements import connection as announcements_connection
+from clientzone.schema.announcements import announcements as account_announcements
 from clientzone.schema.api_clients import ApiClient
 from clientzone.schema.cases import Case, CaseFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
@@ -154,18 +153,8 @@ class Account(Node):
         before: str | None = None,
         unread_only: bool = False,
     ) -> Connection[Announcement]:
-        ctx = info.context
-        account_id = self.row.id
-        page = await announcement_resolvers.account_announcements(
-            ctx, account_id, page_request(first, after, last, before), unread_only=unread_only
-        )
-        return announcements_connection(
-            info,
-            page,
-            lambda: announcement_resolvers.account_announcements_count(
-                ctx, account_id, unread_only=unread_only
-            ),
-        )
+        request = page_request(first, after, last, before)
+        return await account_announcements(info, self.row.id, request, unread_only)
 
     @strawberry.field(
         description="Emails sent to this account, newest first. Needs EMAILS_VIEW.",

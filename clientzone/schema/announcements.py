@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import uuid
 from datetime import datetime
 
 import strawberry
@@ -10,7 +10,7 @@ import strawberry
 from clientzone.core.ids import encode_global_id
 from clientzone.models.announcements import Announcement as AnnouncementRow
 from clientzone.models.announcements import AudienceKind
-from clientzone.models.pagination import Page
+from clientzone.models.pagination import PageRequest
 from clientzone.models.users import Locale
 from clientzone.resolvers import announcements as resolvers
 from clientzone.resolvers.announcements import AnnouncementErrorCode, ReadAnnouncement
@@ -61,12 +61,21 @@ class Announcement:
         )
 
 
-def connection(
-    info: Info, page: Page[ReadAnnouncement], count: Callable[[], Awaitable[int]]
+async def announcements(
+    info: Info,
+    account_id: uuid.UUID | None,
+    request: PageRequest,
+    unread_only: bool,
 ) -> Connection[Announcement]:
-    locale = info.context.locale
-    nodes = [Announcement.from_read(read, locale) for read in page.rows]
-    return Connection.from_page(page, nodes, count)
+    """The viewer's (`account_id` None) or one account's announcements."""
+    ctx = info.context
+    page = await resolvers.announcements(ctx, account_id, request, unread_only=unread_only)
+    nodes = [Announcement.from_read(read, ctx.locale) for read in page.rows]
+    return Connection.from_page(
+        page,
+        nodes,
+        lambda: resolvers.announcements_count(ctx, account_id, unread_only=unread_only),
+    )
 
 
 async def viewer_announcements(
@@ -77,13 +86,7 @@ async def viewer_announcements(
     before: str | None = None,
     unread_only: bool = False,
 ) -> Connection[Announcement]:
-    ctx = info.context
-    page = await resolvers.viewer_announcements(
-        ctx, page_request(first, after, last, before), unread_only=unread_only
-    )
-    return connection(
-        info, page, lambda: resolvers.viewer_announcements_count(ctx, unread_only=unread_only)
-    )
+    return await announcements(info, None, page_request(first, after, last, before), unread_only)
 
 
 @strawberry.type(description="An announcement as staff manage it, both languages.")
