@@ -22,6 +22,7 @@ from clientzone.config import Settings
 from clientzone.db import Database, StatementCounter
 from clientzone.mailers import scheduler as scheduler_module
 from clientzone.mailers.scheduler import Scheduler
+from clientzone.mailers.worker import MailWorker
 from clientzone.models.accounts import Account
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.mail import EmailMessage
@@ -38,6 +39,7 @@ from tests.helpers import (
     make_staff,
     make_user,
 )
+from tests.smtp_server import SmtpServer
 
 PUBLISH = """
 mutation($input: StaffPublishAnnouncementInput!) {
@@ -438,13 +440,24 @@ async def test_lists_take_a_fixed_number_of_statements(
     assert few == many == [2, 4, 4]
 
 
-async def test_email_batches_go_on_where_the_last_one_ended(
-    news: News, database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+async def test_email_batches_go_on_where_the_last_one_ended_with_unsubscribe_headers(
+    news: News,
+    database: Database,
+    mail_settings: Settings,
+    mail_worker: MailWorker,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(scheduler_module, "ANNOUNCEMENT_BATCH", 1)
     await _contacts(database, news.mx, "mx.example.com")
     await _contacts(database, news.ar, "ar.example.com")
-    await _published(news, titleEs="Por lotes", emailCategory="GENERAL")
-    queued = await Scheduler(database, settings).run_once()
+    await _published(news, titleEs="Por lotes", titleEn="In batches", emailCategory="GENERAL")
+    queued = await Scheduler(database, mail_settings).run_once()
     assert queued["announcement"] == 2
     assert {e.account_id for e in await _emails(database)} == {news.mx.id, news.ar.id}
+    await mail_worker.drain()
+    received = {str(r.message["Subject"]): r for r in smtp_server.received}
+    assert set(received) == {"Por lotes", "In batches"}
+    for message in received.values():
+        assert message.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert str(message.message["List-Unsubscribe"]).startswith("<http")
