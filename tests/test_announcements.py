@@ -461,3 +461,49 @@ async def test_email_batches_go_on_where_the_last_one_ended_with_unsubscribe_hea
     for message in received.values():
         assert message.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert str(message.message["List-Unsubscribe"]).startswith("<http")
+
+
+MEMBERSHIPS = """
+{ viewer { memberships(first: 50) { nodes { account { number
+  announcements(first: 3) { nodes { title readAt } pageInfo { hasNextPage } }
+  unread: announcements(first: 3, unreadOnly: true) { nodes { title } }
+} } } } }
+"""
+
+
+async def test_news_under_every_account_of_a_list_takes_a_fixed_number_of_statements(
+    news: News,
+    database: Database,
+    sql_statements: Callable[[], AbstractContextManager[StatementCounter]],
+) -> None:
+    user = await make_user(database, "varias@example.com")
+    client = GraphQLClient(news.ana.http, await issue_token(database, user))
+    await make_membership(database, user, news.mx)
+    read = await _published(news, titleEs="Para todos")
+    await client.data(MARK, {"input": {"announcementId": read}})
+    await client.data(MEMBERSHIPS)  # the session cache is warm from here
+    few = await _statements(client, MEMBERSHIPS, sql_statements)
+    for i in range(12):
+        account = await make_account(database, number=f"CO-{i:02d}", country="CO", currency="COP")
+        await make_membership(database, user, account)
+        await _published(
+            news, titleEs=f"Solo CO-{i:02d}", audience="ACCOUNTS", accountNumbers=[account.number]
+        )
+    await _published(news, titleEs="Colombia", audience="COUNTRY", country="CO")
+    many = await _statements(client, MEMBERSHIPS, sql_statements)
+    assert few == many
+    data = await client.data(MEMBERSHIPS)
+    accounts = {
+        node["account"]["number"]: node["account"]
+        for node in data["viewer"]["memberships"]["nodes"]
+    }
+    assert len(accounts) == 13
+    assert [n["title"] for n in accounts["CO-03"]["announcements"]["nodes"]] == [
+        "Colombia",
+        "Solo CO-03",
+        "Para todos",
+    ]
+    assert accounts["CO-03"]["announcements"]["pageInfo"]["hasNextPage"] is False
+    assert [n["readAt"] is None for n in accounts["MX-1"]["announcements"]["nodes"]] == [False]
+    assert accounts["MX-1"]["unread"]["nodes"] == []
+    assert [n["title"] for n in accounts["CO-00"]["unread"]["nodes"]] == ["Colombia", "Solo CO-00"]

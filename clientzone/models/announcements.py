@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -34,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col
 
 from clientzone.models.accounts import Account
@@ -119,21 +122,23 @@ def _visible_now() -> ColumnElement[bool]:
     )
 
 
-def _for_accounts(account_ids: Any) -> ColumnElement[bool]:
-    """Announcements meant for any of `account_ids` (a subquery or a list param)."""
-    by_address = exists().where(
-        col(Account.id).in_(account_ids),
-        or_(
-            and_(
-                col(Announcement.audience) == AudienceKind.COUNTRY,
-                col(Account.country) == col(Announcement.audience_value),
-            ),
-            and_(
-                col(Announcement.audience) == AudienceKind.CURRENCY,
-                col(Account.currency) == col(Announcement.audience_value),
-            ),
+def _by_address() -> ColumnElement[bool]:
+    """A COUNTRY or CURRENCY announcement meant for the account in the query."""
+    return or_(
+        and_(
+            col(Announcement.audience) == AudienceKind.COUNTRY,
+            col(Account.country) == col(Announcement.audience_value),
+        ),
+        and_(
+            col(Announcement.audience) == AudienceKind.CURRENCY,
+            col(Account.currency) == col(Announcement.audience_value),
         ),
     )
+
+
+def _for_accounts(account_ids: Any) -> ColumnElement[bool]:
+    """Announcements meant for any of `account_ids` (a subquery or a list param)."""
+    by_address = exists().where(col(Account.id).in_(account_ids), _by_address())
     listed = exists().where(
         col(AnnouncementAccount.announcement_id) == col(Announcement.id),
         col(AnnouncementAccount.account_id).in_(account_ids),
@@ -141,22 +146,102 @@ def _for_accounts(account_ids: Any) -> ColumnElement[bool]:
     return or_(col(Announcement.audience) == AudienceKind.ALL, by_address, listed)
 
 
-def _statement(account_ids: Any, unread_only: bool) -> Any:
-    read_at = (
+def _read_at() -> Any:
+    """The `reader_id` parameter's read time of the row's announcement."""
+    reader = bindparam("reader_id", type_=AnnouncementRead.user_id.type)  # type: ignore[attr-defined]
+    return (
         select(col(AnnouncementRead.read_at))
         .where(
             col(AnnouncementRead.announcement_id) == col(Announcement.id),
-            col(AnnouncementRead.user_id)
-            == bindparam("reader_id", type_=AnnouncementRead.user_id.type),  # type: ignore[attr-defined]
+            col(AnnouncementRead.user_id) == reader,
         )
         .scalar_subquery()
     )
+
+
+def _statement(account_ids: Any, unread_only: bool) -> Any:
+    read_at = _read_at()
     statement = select(Announcement, read_at.label("read_at")).where(
         _visible_now(), _for_accounts(account_ids)
     )
     if unread_only:
         statement = statement.where(read_at.is_(None))
     return statement
+
+
+def _meant_for_account() -> ColumnElement[bool]:
+    """The announcement (of the outer row) is meant for the joined account."""
+    listed = exists().where(
+        col(AnnouncementAccount.announcement_id) == col(Announcement.id),
+        col(AnnouncementAccount.account_id) == col(Account.id),
+    )
+    return or_(
+        col(Announcement.audience) == AudienceKind.ALL,
+        _by_address(),
+        and_(col(Announcement.audience) == AudienceKind.ACCOUNTS, listed),
+    )
+
+
+@cache
+def _first_pages_statement(unread_only: bool) -> Any:
+    """The first page of every `account_ids` account at once (ROW_NUMBER per
+    account), so a list of accounts showing their news costs one statement."""
+    read_at = _read_at()
+    position = func.row_number().over(
+        partition_by=col(Account.id),
+        order_by=[col(Announcement.visible_from).desc(), col(Announcement.id).desc()],
+    )
+    accounts = bindparam("account_ids", type_=Account.id.type, expanding=True)  # type: ignore[attr-defined]
+    inner = (
+        select(
+            Announcement,
+            read_at.label("read_at"),
+            col(Account.id).label("for_account"),
+            position.label("page_position"),
+        )
+        .join(Account, _meant_for_account())
+        .where(col(Account.id).in_(accounts), _visible_now())
+    )
+    if unread_only:
+        inner = inner.where(read_at.is_(None))
+    numbered = inner.subquery("numbered")
+    row = aliased(Announcement, numbered)
+    limit = bindparam("page_limit", type_=Integer())
+    return select(row, numbered.c.read_at, numbered.c.for_account, numbered.c.page_position).where(
+        numbered.c.page_position <= limit
+    )
+
+
+async def first_pages(
+    session: AsyncSession,
+    *,
+    account_ids: list[uuid.UUID],
+    reader_id: uuid.UUID,
+    unread_only: bool,
+    now: datetime,
+    size: int,
+) -> dict[uuid.UUID, Page[Any]]:
+    """Each account's first page (as visible_page's), in one statement."""
+    params = {
+        "account_ids": account_ids,
+        "reader_id": reader_id,
+        "now": now,
+        "page_limit": size + 1,
+    }
+    found = (await session.execute(_first_pages_statement(unread_only), params)).all()
+    grouped: dict[uuid.UUID, list[tuple[int, Any]]] = {}
+    for announcement, read_at, account_id, position in found:
+        grouped.setdefault(account_id, []).append((position, (announcement, read_at)))
+    pages: dict[uuid.UUID, Page[Any]] = {}
+    for account_id, items in grouped.items():
+        rows = [item for _, item in sorted(items, key=lambda pair: pair[0])]
+        pages[account_id] = Page(
+            rows[:size],
+            [_key(r) for r in rows[:size]],
+            has_next_page=len(rows) > size,
+            has_previous_page=False,
+        )
+    return pages
 
 
 def _viewer_accounts() -> Any:

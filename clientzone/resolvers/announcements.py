@@ -254,9 +254,20 @@ def _scope(ctx: Context, account_id: uuid.UUID | None, unread_only: bool) -> mod
 async def announcements(
     ctx: Context, account_id: uuid.UUID | None, page: PageRequest, *, unread_only: bool
 ) -> Page[ReadAnnouncement]:
-    scope = _scope(ctx, account_id, unread_only)
-    async with ctx.db.read() as session:
-        found = await models.visible_page(session, scope, page)
+    if account_id is not None and page.from_start:
+        # An account's first page comes from a loader: listed under every
+        # account of a list (viewer.memberships), it still costs one statement.
+        loaders = ctx.loaders
+        loader = (
+            loaders.unread_announcements_first_page
+            if unread_only
+            else loaders.announcements_first_page
+        )
+        found = await loader.load((account_id, page.size))
+    else:
+        scope = _scope(ctx, account_id, unread_only)
+        async with ctx.db.read() as session:
+            found = await models.visible_page(session, scope, page)
     rows = [ReadAnnouncement(row=row[0], read_at=row[1]) for row in found.rows]
     return Page(rows, found.keys, found.has_next_page, found.has_previous_page)
 
