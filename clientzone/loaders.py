@@ -9,14 +9,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from clientzone.db import RequestDb
 from clientzone.models.accounts import Account, accounts_by_ids
-from clientzone.models.base import today
+from clientzone.models.announcements import first_pages as announcement_first_pages
+from clientzone.models.base import today, utcnow
 from clientzone.models.cases import (
     CaseAttachment,
     CaseCategory,
@@ -121,6 +122,34 @@ class Loaders:
             assert viewer_id is not None, "linked accounts are read for a viewer"
             return await linked_accounts_first_pages(
                 session, account_ids=ids, user_id=viewer_id, size=size
+            )
+
+        return first_pages(self.db, fetch)
+
+    @cached_property
+    def announcements_first_page(self) -> DataLoader[tuple[uuid.UUID, int], Page[Any]]:
+        """Each account's first page of news visible now, with the viewer's marks."""
+        return self._announcements_first_page(unread_only=False)
+
+    @cached_property
+    def unread_announcements_first_page(self) -> DataLoader[tuple[uuid.UUID, int], Page[Any]]:
+        return self._announcements_first_page(unread_only=True)
+
+    def _announcements_first_page(
+        self, *, unread_only: bool
+    ) -> DataLoader[tuple[uuid.UUID, int], Page[Any]]:
+        reader = self.viewer_id or uuid.UUID(int=0)  # an API client has no read marks
+
+        async def fetch(
+            session: AsyncSession, ids: list[uuid.UUID], size: int
+        ) -> dict[uuid.UUID, Page[Any]]:
+            return await announcement_first_pages(
+                session,
+                account_ids=ids,
+                reader_id=reader,
+                unread_only=unread_only,
+                now=utcnow(),
+                size=size,
             )
 
         return first_pages(self.db, fetch)

@@ -78,6 +78,7 @@ ACCOUNT_FIELDS_FOR_ANY_MEMBER = {
     "profile",
     "parent",
     "linkedAccounts",
+    "announcements",  # news is for everybody working in the account (docs/announcements.md)
 }
 # Mutations that act on the signed-in person, not on an account.
 PERSONAL_MUTATIONS = {
@@ -95,6 +96,7 @@ PERSONAL_MUTATIONS = {
     "resetPassword",
     "claimLegacyAccount",
     "acceptInvitation",
+    "markAnnouncementRead",  # the viewer's own read mark; NOT_FOUND outside their audiences
 }
 
 

@@ -21,6 +21,8 @@ import pytest
 from clientzone.auth.staff import RequiresStaffRole, roles_from
 from clientzone.db import Database
 from clientzone.models.accounts import Account
+from clientzone.models.announcements import Announcement, AudienceKind
+from clientzone.models.base import utcnow
 from clientzone.models.staff import StaffRole
 from clientzone.schema import build_schema
 from tests.helpers import (
@@ -127,6 +129,22 @@ async def _input(world: World, **extra: Any) -> dict[str, Any]:
     return {"input": {"accountId": gid("Account", world.account.id), **extra}}
 
 
+async def _withdrawn_announcement(world: World) -> dict[str, Any]:
+    """An announcement already withdrawn: withdrawing it again is a userError."""
+    now = utcnow()
+    row = Announcement(
+        title_es="Matriz",
+        body_es="Matriz",
+        html_es="<p>Matriz</p>",
+        audience=AudienceKind.ALL,
+        visible_from=now,
+        withdrawn_at=now,
+    )
+    async with world.database.session() as session, session.begin():
+        session.add(row)
+    return {"input": {"announcementId": gid("Announcement", row.id)}}
+
+
 CASES: dict[str, Case] = {
     "Query.staff": _staff_query("__typename"),
     "StaffQuery.me": _staff_query("me { role }"),
@@ -182,6 +200,15 @@ CASES: dict[str, Case] = {
         "mutation($input: StaffSetOnlinePaymentLimitInput!) { staffSetOnlinePaymentLimit("
         "input: $input) { __typename } }",
         lambda w: _input(w, limit="-1", reason="matrix"),
+    ),
+    "StaffQuery.announcements": _staff_query("announcements { totalCount }"),
+    "Mutation.staffPublishAnnouncement": _mutation(
+        "staffPublishAnnouncement", {"titleEs": "", "bodyEs": "matrix"}
+    ),
+    "Mutation.staffWithdrawAnnouncement": Case(
+        "mutation($input: StaffWithdrawAnnouncementInput!) { staffWithdrawAnnouncement("
+        "input: $input) { __typename } }",
+        _withdrawn_announcement,
     ),
     "Mutation.staffSetDocumentTypeOnlinePayment": _mutation(
         "staffSetDocumentTypeOnlinePayment",

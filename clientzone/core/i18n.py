@@ -104,6 +104,34 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Ya hay una invitación abierta para esa cuenta.",
         Locale.EN: "There is already an open invitation for that account.",
     },
+    "announcement.invalid_window": {
+        Locale.ES: "La fecha de fin debe ser posterior a la de inicio.",
+        Locale.EN: "The end must be after the start.",
+    },
+    "announcement.audience_value_required": {
+        Locale.ES: "Indica el país o la moneda de la audiencia.",
+        Locale.EN: "Say the audience's country or currency.",
+    },
+    "announcement.invalid_currency": {
+        Locale.ES: "Usa un código de moneda ISO de tres letras, como MXN, ARS o EUR.",
+        Locale.EN: "Use a three-letter ISO currency code, such as MXN, ARS or EUR.",
+    },
+    "announcement.accounts_required": {
+        Locale.ES: "Indica al menos un número de cliente.",
+        Locale.EN: "Give at least one customer number.",
+    },
+    "announcement.too_many_accounts": {
+        Locale.ES: "Como máximo {maximum} números de cliente; para más, usa otra audiencia.",
+        Locale.EN: "At most {maximum} customer numbers; for more, use another audience.",
+    },
+    "announcement.unknown_accounts": {
+        Locale.ES: "Estos números de cliente no existen: {numbers}.",
+        Locale.EN: "These customer numbers do not exist: {numbers}.",
+    },
+    "announcement.already_withdrawn": {
+        Locale.ES: "El anuncio ya fue retirado.",
+        Locale.EN: "The announcement was already withdrawn.",
+    },
     "staff.not_a_transfer": {
         Locale.ES: "Ese pago no es una transferencia informada.",
         Locale.EN: "That payment is not a reported transfer.",

@@ -20,6 +20,7 @@ from sqlmodel import SQLModel, col
 
 from clientzone.auth.passwords import hash_password
 from clientzone.config import Environment, Settings
+from clientzone.core.markdown import render_markdown
 from clientzone.core.tokens import hash_token, new_token
 from clientzone.db import Database
 from clientzone.demo.cases import add_demo_cases
@@ -27,6 +28,7 @@ from clientzone.importers.billing import import_billing
 from clientzone.mailers.outbox import notify_account
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, Actor, ActorKind, record_activity
+from clientzone.models.announcements import Announcement, AudienceKind
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.invitations import INVITATION_LIFETIME, Invitation
 from clientzone.models.legacy_logins import LegacyLogin
@@ -418,7 +420,27 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
     cases = await add_demo_cases(database, settings, DEMO_NAMESPACE, creators)
     async with database.session() as session, session.begin():
         added += await _add_reported_transfer(session, creators["MX-100200"])
+        added += await _add_announcement(session)
     return added + sum(report.imported.values()) + cases
+
+
+async def _add_announcement(session: AsyncSession) -> int:
+    """News for every account (`viewer.announcements`), in both languages."""
+    announcement_id = demo_id("announcement:holidays")
+    body_es = "Del 24 al 26 de diciembre atendemos de **9:00 a 14:00**."
+    body_en = "From 24 to 26 December we are open from **9:00 to 14:00**."
+    announcement = Announcement(
+        id=announcement_id,
+        title_es="Horario de fiestas",
+        title_en="Holiday opening hours",
+        body_es=body_es,
+        body_en=body_en,
+        html_es=render_markdown(body_es),
+        html_en=render_markdown(body_en),
+        audience=AudienceKind.ALL,
+        visible_from=datetime.now(UTC) - timedelta(days=1),
+    )
+    return int(await _add_missing(session, announcement, announcement_id))
 
 
 async def _add_reported_transfer(session: AsyncSession, reported_by: uuid.UUID) -> int:

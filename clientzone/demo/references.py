@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from clientzone.core.ids import encode_global_id
 from clientzone.models.accounts import Account
+from clientzone.models.announcements import Announcement
 from clientzone.models.cases import Case, CaseCategory, CaseSubcategory
 from clientzone.models.contacts import Contact
 from clientzone.models.invitations import Invitation
@@ -83,6 +84,10 @@ LOOKUPS: dict[str, tuple[str, Callable[[str], Select[Any]]]] = {
         lambda key: select(col(Invitation.id)).where(col(Invitation.email) == key),
     ),
     "member": ("Member", _member),
+    "announcement": (
+        "Announcement",
+        lambda key: select(col(Announcement.id)).where(col(Announcement.title_es) == key),
+    ),
     "session": ("Session", _session),
 }
 

@@ -46,6 +46,7 @@ class Fact:
     template: str
     variables: dict[str, Any]
     category: EmailCategory = EmailCategory.INVOICES
+    contacts_only: bool = False  # news: not to the account's own address
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -167,8 +167,43 @@ async def notify_account(
     (plus `also_to`, e.g. the person who opened a case); None when nobody is
     to be told, which must not stop the change. Addresses bouncing (the
     account's email, contacts) are left out."""
+    return await _account_message(
+        session, settings, account, category, template, also_to, False, variables
+    )
+
+
+async def notify_contacts(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    account: Account,
+    category: EmailCategory,
+    template: str,
+    **variables: Any,
+) -> EmailMessage | None:
+    """Like notify_account, but only to the contacts opted into `category`,
+    not the account's own address (news: only those who chose it get it)."""
+    return await _account_message(
+        session, settings, account, category, template, (), True, variables
+    )
+
+
+async def _account_message(
+    session: AsyncSession,
+    settings: Settings,
+    account: Account,
+    category: EmailCategory,
+    template: str,
+    also_to: Iterable[str],
+    contacts_only: bool,
+    variables: dict[str, Any],
+) -> EmailMessage | None:
     contacts = await contact_emails_for_category(session, account_id=account.id, category=category)
-    own = [account.email] if account.email and not account.email_bouncing else []
+    own = (
+        [account.email]
+        if account.email and not contacts_only and not account.email_bouncing
+        else []
+    )
     recipients = normalized_recipients(own)
     unsubscribable: list[str] = []  # contacts, who choose their categories
     for position, address in enumerate([*contacts, *also_to]):

@@ -29,9 +29,15 @@ from sqlmodel import col
 
 from clientzone.config import Settings
 from clientzone.db import Database
-from clientzone.mailers import invoice_mail, lifecycle_mail, service_mail, statement_mail
+from clientzone.mailers import (
+    announcement_mail,
+    invoice_mail,
+    lifecycle_mail,
+    service_mail,
+    statement_mail,
+)
 from clientzone.mailers.invoice_mail import Fact
-from clientzone.mailers.outbox import OutboxError, notify_account
+from clientzone.mailers.outbox import OutboxError, notify_account, notify_contacts
 from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
 from clientzone.models.jobs import JobOutcome, ScheduledJob, claim_fact
@@ -40,6 +46,7 @@ logger = logging.getLogger("clientzone.scheduler")
 
 CHUNK = 100  # facts per transaction
 ISSUED_BATCH = 1000
+ANNOUNCEMENT_BATCH = 1000  # accounts read at a time for one announcement
 
 # What a billing import may have brought: looked for right after it, and at
 # every run (mailers/invoice_mail.py, mailers/lifecycle_mail.py).
@@ -72,6 +79,7 @@ class Scheduler:
     async def run_once(self) -> Counter[str]:
         """Everything due now; returns the emails queued by kind."""
         queued = await self.announce_imported()
+        queued += await self.send_announcements()
         async with self.database.session() as session:
             today = self.clock().date()
             facts = await invoice_mail.reminder_facts(session, self.settings, today)
@@ -97,6 +105,28 @@ class Scheduler:
                 queued += await self._send(facts)
                 if len(facts) < ISSUED_BATCH:
                     break
+        return queued
+
+    async def send_announcements(self) -> Counter[str]:
+        """News emails: one per targeted account, ANNOUNCEMENT_BATCH accounts
+        read at a time and CHUNK per transaction, so a publication to every
+        account never holds one long transaction (mailers/announcement_mail.py)."""
+        queued: Counter[str] = Counter()
+        async with self.database.session() as session:
+            due = await announcement_mail.due(session, self.clock())
+        for announcement in due:
+            after: uuid.UUID | None = None
+            while not self._stopping.is_set():
+                async with self.database.session() as session:
+                    facts, after = await announcement_mail.facts(
+                        session, announcement, after, ANNOUNCEMENT_BATCH
+                    )
+                queued += await self._send(facts)
+                if after is None:
+                    break
+            if not self._stopping.is_set():
+                async with self.database.session() as session, session.begin():
+                    await announcement_mail.done(session, announcement.id)
         return queued
 
     async def _send(self, facts: list[Fact]) -> Counter[str]:
@@ -129,7 +159,8 @@ class Scheduler:
         try:
             # A savepoint: one account's bad address must not stop the others.
             async with session.begin_nested():
-                message = await notify_account(
+                notify = notify_contacts if fact.contacts_only else notify_account
+                message = await notify(
                     session,
                     self.settings,
                     account=account,

@@ -7,6 +7,7 @@ so no query can run unscoped. Importing this package registers every table on
 
 from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.activity import ActivityEntry
+from clientzone.models.announcements import Announcement, AnnouncementAccount, AnnouncementRead
 from clientzone.models.api_clients import ApiAccessToken, ApiClient
 from clientzone.models.cases import (
     Case,
@@ -39,6 +40,9 @@ __all__ = [
     "Account",
     "AccountStatus",
     "ActivityEntry",
+    "Announcement",
+    "AnnouncementAccount",
+    "AnnouncementRead",
     "ApiAccessToken",
     "ApiClient",
     "AuthSession",

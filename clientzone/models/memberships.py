@@ -460,3 +460,11 @@ async def reachable_linked_account_ids(
     """Every linked account of `account_id` that `user_id` reaches."""
     children = _reachable_children([account_id], user_id).with_only_columns(col(Account.id))
     return list((await session.execute(children)).scalars())
+
+
+@cache
+def reachable_account_ids() -> Select[Any]:
+    """Ids of the accounts the `user_id` parameter reaches with access on
+    (direct memberships and linked accounts of owned ones), as a subquery."""
+    effective = _effective_memberships(False)
+    return select(effective.c.account_id).where(not_(effective.c.suspended))

@@ -27,6 +27,8 @@ from clientzone.resolvers import orders as order_resolvers
 from clientzone.resolvers import payment_options as payment_resolvers
 from clientzone.resolvers import payments as payment_list_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
+from clientzone.schema.announcements import Announcement
+from clientzone.schema.announcements import announcements as account_announcements
 from clientzone.schema.api_clients import ApiClient
 from clientzone.schema.cases import Case, CaseFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
@@ -146,6 +148,22 @@ class Account(Node):
             [Account.from_row(row) for row in page.rows],
             lambda: resolvers.linked_accounts_count(ctx, self.row),
         )
+
+    @strawberry.field(
+        description="News visible now for this account, newest first (any member reads "
+        "them); `readAt` is yours."
+    )
+    async def announcements(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        unread_only: bool = False,
+    ) -> Connection[Announcement]:
+        request = page_request(first, after, last, before)
+        return await account_announcements(info, self.row.id, request, unread_only)
 
     @strawberry.field(
         description="Emails sent to this account, newest first. Needs EMAILS_VIEW.",

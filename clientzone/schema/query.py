@@ -13,6 +13,7 @@ from clientzone.models.memberships import Permission
 from clientzone.models.staff import StaffRole
 from clientzone.resolvers import accounts as account_resolvers
 from clientzone.resolvers import node as node_resolvers
+from clientzone.schema import announcements as news
 from clientzone.schema import (
     api_clients,
     cases,
@@ -384,6 +385,21 @@ class Mutation:
             description="Billing staff: an account's own limit for paying online.",
             extensions=staff_only(StaffRole.BILLING_AGENT),
         )
+    )
+    staff_publish_announcement: news.StaffAnnouncementPayload = strawberry.mutation(
+        resolver=news.staff_publish_announcement,
+        description="Staff (ADMIN): publish news to all accounts, a country, a currency or a "
+        "list of accounts; optionally emailed to a contact category.",
+        extensions=staff_only(StaffRole.ADMIN),
+    )
+    staff_withdraw_announcement: news.StaffAnnouncementPayload = strawberry.mutation(
+        resolver=news.staff_withdraw_announcement,
+        description="Staff (ADMIN): take an announcement down at once.",
+        extensions=staff_only(StaffRole.ADMIN),
+    )
+    mark_announcement_read: news.MarkAnnouncementReadPayload = strawberry.mutation(
+        resolver=news.mark_announcement_read,
+        description="Mark an announcement you can see as read, for you alone.",
     )
     staff_set_document_type_online_payment: DocumentTypePayload = strawberry.mutation(
         resolver=billing_schema.staff_set_document_type_online_payment,

@@ -34,6 +34,7 @@ from clientzone.resolvers.staff_backoffice import StaffAccountErrorCode, StaffLo
 from clientzone.resolvers.staff_cases import StaffCaseErrorCode
 from clientzone.resolvers.validation import Outcome
 from clientzone.schema.accounts import Account
+from clientzone.schema.announcements import StaffAnnouncement, staff_announcements
 from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
 from clientzone.schema.mail import as_utc
@@ -255,6 +256,12 @@ class StaffQuery:
                 )
             )
         return Connection.from_page(page, nodes, lambda: billing.reported_transfers_count(ctx))
+
+    announcements: Connection[StaffAnnouncement] = strawberry.field(
+        resolver=staff_announcements,
+        description="Every announcement, newest first, withdrawn and expired ones too (ADMIN).",
+        extensions=staff_only(StaffRole.ADMIN),
+    )
 
     @strawberry.field(
         description="Mail that did not reach its recipients (DEAD or FAILED), of every "

@@ -9,6 +9,7 @@ from clientzone.resolvers import accounts as account_resolvers
 from clientzone.resolvers import sessions as session_resolvers
 from clientzone.resolvers import viewer as resolvers
 from clientzone.schema.accounts import Account
+from clientzone.schema.announcements import Announcement, viewer_announcements
 from clientzone.schema.enums import Permission, Role
 from clientzone.schema.info import Info
 from clientzone.schema.pagination import Connection, page_request
@@ -71,6 +72,12 @@ class Viewer:
     async def active_account(self, info: Info) -> Account | None:
         found = await account_resolvers.account(info.context, None)
         return Account.from_row(found[0]) if found else None
+
+    announcements: Connection[Announcement] = strawberry.field(
+        resolver=viewer_announcements,
+        description="News visible now for any account you reach, newest first; "
+        "`unreadOnly` leaves out what you marked read.",
+    )
 
     @strawberry.field(description="Your permissions on the active account.")
     async def permissions(self, info: Info) -> list[Permission]:

@@ -3,7 +3,7 @@ service's start and access instructions); contacts and account emails
 whose address bounces
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0021"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
