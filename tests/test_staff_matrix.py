@@ -155,6 +155,10 @@ CASES: dict[str, Case] = {
     "StaffQuery.cases": _staff_query("cases { totalCount }"),
     "StaffQuery.case": _staff_query("case(id: $id) { number }", _case, "($id: ID!)"),
     "Mutation.staffCommentCase": _mutation("staffCommentCase", {"body": "Hola"}, on_case=True),
+    # A string where the file goes reads as an empty file: FILE_EMPTY.
+    "Mutation.staffAddCaseAttachment": _mutation(
+        "staffAddCaseAttachment", {"file": "x"}, on_case=True
+    ),
     "Mutation.staffSetCaseStatus": _mutation(
         "staffSetCaseStatus", {"status": "IN_PROGRESS"}, on_case=True
     ),

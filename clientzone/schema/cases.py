@@ -335,7 +335,7 @@ class CreateCasePayload:
     user_errors: list[CaseError]
 
 
-async def _read(upload: Upload, limit: int) -> UploadedFile:
+async def read_upload(upload: Upload, limit: int) -> UploadedFile:
     """The upload's name and up to `limit + 1` bytes (enough to tell it is too large).
     Anything but a file part (a string sent in JSON) reads as an empty file."""
     if not isinstance(upload, UploadFile):
@@ -350,7 +350,7 @@ async def _read(upload: Upload, limit: int) -> UploadedFile:
 async def create_case(info: Info, input: CreateCaseInput) -> CreateCasePayload:
     ctx = info.context
     limit = ctx.settings.case_attachment_max_bytes
-    files = [await _read(upload, limit) for upload in input.attachments]
+    files = [await read_upload(upload, limit) for upload in input.attachments]
     outcome = await resolvers.create_case(
         ctx,
         scoped_account(info),
@@ -427,7 +427,7 @@ async def add_case_attachment(
 ) -> AddCaseAttachmentPayload:
     ctx = info.context
     account = scoped_account(info)
-    upload = await _read(input.file, ctx.settings.case_attachment_max_bytes)
+    upload = await read_upload(input.file, ctx.settings.case_attachment_max_bytes)
     outcome = await resolvers.add_attachment(ctx, account, _case_id(input.case_id), upload)
     case = await resolvers.case(ctx, account, _case_id(input.case_id)) if outcome.value else None
     return AddCaseAttachmentPayload(

@@ -300,6 +300,12 @@ class Mutation:
         description="Staff: answer a case (emailed to the customer) or add an internal note.",
         extensions=staff_only(),
     )
+    staff_add_case_attachment: staff_schema.StaffAddCaseAttachmentPayload = strawberry.mutation(
+        resolver=staff_schema.staff_add_case_attachment,
+        description="Staff: attach a document for the customer to a case (shown as support's; "
+        "comment to tell them).",
+        extensions=staff_only(),
+    )
     staff_set_case_status: staff_schema.StaffCasePayload = strawberry.mutation(
         resolver=staff_schema.staff_set_case_status,
         description="Staff: move a case along its statuses; the customer is told.",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from clientzone.auth.staff import staff_only, viewer_staff
 from clientzone.core.errors import NotFound
@@ -35,6 +36,7 @@ from clientzone.resolvers.staff_cases import StaffCaseErrorCode
 from clientzone.resolvers.validation import Outcome
 from clientzone.schema.accounts import Account
 from clientzone.schema.announcements import StaffAnnouncement, staff_announcements
+from clientzone.schema.cases import CaseAttachment, read_upload
 from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
 from clientzone.schema.mail import as_utc
@@ -590,6 +592,33 @@ async def staff_comment_case(info: Info, input: StaffCommentCaseInput) -> StaffC
         info.context, str(input.case_id), body=input.body, internal=input.internal
     )
     return _case_payload(info, outcome)
+
+
+@strawberry.input(description="A document for the customer on a case (multipart request).")
+class StaffAddCaseAttachmentInput:
+    case_id: strawberry.ID
+    file: Upload
+
+
+@strawberry.type
+class StaffAddCaseAttachmentPayload:
+    attachment: CaseAttachment | None
+    case: StaffCase | None
+    user_errors: list[StaffCaseError]
+
+
+async def staff_add_case_attachment(
+    info: Info, input: StaffAddCaseAttachmentInput
+) -> StaffAddCaseAttachmentPayload:
+    ctx = info.context
+    upload = await read_upload(input.file, ctx.settings.case_attachment_max_bytes)
+    outcome = await case_resolvers.attach_to_case(ctx, str(input.case_id), upload)
+    case = await case_resolvers.read_case(ctx, str(input.case_id)) if outcome.value else None
+    return StaffAddCaseAttachmentPayload(
+        attachment=CaseAttachment.from_row(outcome.value) if outcome.value else None,
+        case=StaffCase.from_row(case) if case else None,
+        user_errors=user_errors(StaffCaseError, outcome.errors, ctx.locale),
+    )
 
 
 @strawberry.input
