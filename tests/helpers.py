@@ -184,11 +184,16 @@ async def make_membership(
     return membership
 
 
-async def issue_token(database: Database, user: User, *, days: int = 1) -> str:
+async def issue_token(
+    database: Database, user: User, *, days: int = 1, second_factor: bool = False
+) -> str:
+    """A bearer token for `user`; `second_factor`: its session proved it (staff)."""
     async with database.session() as session, session.begin():
-        token, _ = await create_session(
+        token, auth_session = await create_session(
             session, user_id=user.id, kind=SessionKind.TOKEN, lifetime=timedelta(days=days)
         )
+        if second_factor:
+            auth_session.second_factor_at = utcnow()
     return token
 
 

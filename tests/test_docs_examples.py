@@ -7,6 +7,7 @@ variables as `<ID of KIND KEY>` (demo/references.py) and looked up here. An
 HTML comment on the line before the block can say how to run it:
 
     <!-- run: as luis.perez@example.com; account ES-300400; expect FORBIDDEN -->
+    <!-- run: as soporte@example.com -->   (staff: its session proved the second factor)
     <!-- run: anonymous -->
     <!-- not run: needs the code emailed to the user -->
 
@@ -146,8 +147,8 @@ def test_every_graphql_block_is_one_named_operation(example: Example) -> None:
 
 def test_only_a_few_examples_are_not_run() -> None:
     not_run = [e.where for e in EXAMPLES if e.not_run is not None]
-    # docs/staff.md adds three: staff examples need a session that proved its second factor.
-    assert len(not_run) <= 15, not_run
+    # Staff examples run as the demo's staff login, its session past the second factor.
+    assert len(not_run) <= 12, not_run
 
 
 def _has_user_errors(document: str) -> bool:
@@ -181,7 +182,11 @@ async def test_the_examples_run_on_the_demo_data(settings: Settings, database: D
                         assert account, example.account
                         headers["X-Account-Id"] = account
                     user = await user_by_email(session, example.viewer) if example.viewer else None
-                token = await issue_token(database, user) if user else None
+                token = (
+                    await issue_token(database, user, second_factor=user.is_staff)
+                    if user
+                    else None
+                )
                 unresolved = re.findall(r"<ID of [^>]+>", json.dumps(variables))
                 if unresolved:
                     failures.append(f"{example.where}: nothing is {unresolved}")
