@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -40,7 +40,7 @@ from clientzone.mailers.invoice_mail import Fact
 from clientzone.mailers.outbox import OutboxError, notify_account, notify_contacts
 from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
-from clientzone.models.jobs import JobOutcome, ScheduledJob, claim_fact
+from clientzone.models.jobs import JobOutcome, claim_facts, record_outcomes
 
 logger = logging.getLogger("clientzone.scheduler")
 
@@ -138,28 +138,29 @@ class Scheduler:
                 break
             chunk = facts[start : start + CHUNK]
             async with self.database.session() as session, session.begin():
-                accounts = await _accounts(session, {f.account_id for f in chunk})
-                for fact in chunk:
-                    if await self._one(session, fact, accounts[fact.account_id]):
-                        queued[fact.kind] += 1
+                queued += await self._chunk(session, chunk)
         return queued
 
-    async def _one(self, session: AsyncSession, fact: Fact, account: Account) -> bool:
-        job_id = await claim_fact(
+    async def _chunk(self, session: AsyncSession, chunk: list[Fact]) -> Counter[str]:
+        """Claim the chunk's facts in one statement, queue the email of each one
+        won, and record every job's outcome in one or two more."""
+        accounts = await _accounts(session, {f.account_id for f in chunk})
+        claimed = await claim_facts(
             session,
-            kind=fact.kind,
-            subject_id=fact.subject_id,
-            period=fact.period,
-            account_id=fact.account_id,
+            [((f.kind, f.subject_id, f.period), f.account_id) for f in chunk],
             worker=self.name,
         )
-        if job_id is None:
-            return False
-        outcome = JobOutcome.NOBODY
-        try:
-            # A savepoint: one account's bad address must not stop the others.
-            async with session.begin_nested():
-                notify = notify_contacts if fact.contacts_only else notify_account
+        queued: Counter[str] = Counter()
+        emails: dict[uuid.UUID, uuid.UUID] = {}
+        others: dict[uuid.UUID, JobOutcome] = {}
+        for fact in chunk:
+            job_id = claimed.get((fact.kind, fact.subject_id, fact.period))
+            if job_id is None:
+                continue
+            account = accounts[fact.account_id]
+            notify = notify_contacts if fact.contacts_only else notify_account
+            try:
+                # Nothing is written before an OutboxError: no savepoint needed.
                 message = await notify(
                     session,
                     self.settings,
@@ -168,18 +169,18 @@ class Scheduler:
                     template=fact.template,
                     **fact.variables,
                 )
-        except OutboxError as exc:
-            logger.warning("scheduler: %s for account %s: %s", fact.kind, account.number, exc)
-            message, outcome = None, JobOutcome.FAILED
-        if message is None:
-            await session.execute(
-                update(ScheduledJob).where(col(ScheduledJob.id) == job_id).values(outcome=outcome)
-            )
-            return False
-        await session.execute(
-            update(ScheduledJob).where(col(ScheduledJob.id) == job_id).values(email_id=message.id)
-        )
-        return True
+            except OutboxError as exc:
+                logger.warning("scheduler: %s for account %s: %s", fact.kind, account.number, exc)
+                others[job_id] = JobOutcome.FAILED
+                continue
+            if message is None:
+                others[job_id] = JobOutcome.NOBODY
+                continue
+            emails[job_id] = message.id
+            queued[fact.kind] += 1
+        await session.flush()
+        await record_outcomes(session, emails=emails, others=others)
+        return queued
 
     async def run(self) -> None:
         """At start-up, then every SCHEDULER_INTERVAL_SECONDS, until stopped."""

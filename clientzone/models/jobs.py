@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, UniqueConstraint, func, select
+from sqlalchemy import Index, String, UniqueConstraint, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
@@ -48,37 +48,76 @@ class ScheduledJob(SQLModel, table=True):
     done_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-async def claim_fact(
+FactKey = tuple[str, uuid.UUID, str]  # kind, subject, period
+
+
+async def claim_facts(
     session: AsyncSession,
+    facts: list[tuple[FactKey, uuid.UUID | None]],
     *,
-    kind: str,
-    subject_id: uuid.UUID,
-    period: str,
-    account_id: uuid.UUID | None,
     worker: str,
-) -> uuid.UUID | None:
-    """The new job's id when this transaction is the first to claim the fact;
-    None when it was done before (or by a concurrent worker, once it commits)."""
+) -> dict[FactKey, uuid.UUID]:
+    """Claim facts (each key with its account) in one statement: the new jobs'
+    ids of those this transaction is the first to claim. One done before, or by
+    a concurrent worker (once it commits), is not in the answer. Claim in the
+    same key order in every process, so concurrent claimers wait, never
+    deadlock."""
+    if not facts:
+        return {}
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    job_id = new_id()
+    now = utcnow()
     statement = (
         insert(ScheduledJob)
         .values(
-            id=job_id,
-            kind=kind,
-            subject_id=subject_id,
-            period=period,
-            account_id=account_id,
-            outcome=JobOutcome.QUEUED,
-            worker=worker,
-            done_at=utcnow(),
+            [
+                {
+                    "id": new_id(),
+                    "kind": kind,
+                    "subject_id": subject_id,
+                    "period": period,
+                    "account_id": account_id,
+                    "outcome": JobOutcome.QUEUED,
+                    "worker": worker,
+                    "done_at": now,
+                }
+                for (kind, subject_id, period), account_id in facts
+            ]
         )
         .on_conflict_do_nothing(index_elements=["kind", "subject_id", "period"])
-        .returning(col(ScheduledJob.id))
+        .returning(
+            col(ScheduledJob.kind),
+            col(ScheduledJob.subject_id),
+            col(ScheduledJob.period),
+            col(ScheduledJob.id),
+        )
     )
-    claimed: uuid.UUID | None = (await session.execute(statement)).scalar_one_or_none()
-    return claimed
+    rows = (await session.execute(statement)).all()
+    return {(kind, subject_id, period): job_id for kind, subject_id, period, job_id in rows}
+
+
+async def record_outcomes(
+    session: AsyncSession,
+    *,
+    emails: dict[uuid.UUID, uuid.UUID],
+    others: dict[uuid.UUID, JobOutcome],
+) -> None:
+    """Each claimed job's email (job id -> email id), or its other outcome."""
+    if emails:
+        # A Core statement, run once per row (executemany): the ORM's bulk
+        # UPDATE would want the primary key's own name in each row.
+        table = ScheduledJob.__table__  # type: ignore[attr-defined]
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("job_id"))
+            .values(email_id=bindparam("email_id")),
+            [{"job_id": job, "email_id": email} for job, email in emails.items()],
+        )
+    for outcome in set(others.values()):
+        ids = [job for job, found in others.items() if found is outcome]
+        await session.execute(
+            update(ScheduledJob).where(col(ScheduledJob.id).in_(ids)).values(outcome=outcome)
+        )
 
 
 async def done_facts(
