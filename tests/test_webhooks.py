@@ -24,10 +24,19 @@ from clientzone.db import Database
 from clientzone.models.base import utcnow
 from clientzone.models.mail import EmailMessage
 from clientzone.models.memberships import Permission, Role
+from clientzone.models.staff import StaffRole
 from clientzone.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, emit
 from clientzone.webhooks import signing
 from clientzone.webhooks.worker import WebhookWorker, disable
-from tests.helpers import GraphQLClient, gid, http_client, issue_token, make_membership, make_user
+from tests.helpers import (
+    GraphQLClient,
+    gid,
+    http_client,
+    issue_token,
+    make_membership,
+    make_staff,
+    make_user,
+)
 from tests.test_payments import Shop, _event, _start, open_shop
 
 CREATE = """
@@ -217,7 +226,8 @@ async def test_endpoints_are_managed_and_the_secret_shown_once(hooks: Hooks) -> 
     }
     rotated = await hooks.owner.data(ROTATE, {"input": {"endpointId": endpoint_id}})
     new_secret = rotated["rotateWebhookSecret"]["secret"]
-    assert new_secret.startswith("whsec_") and new_secret != secret
+    assert new_secret.startswith("whsec_")
+    assert new_secret != secret
     deleted = await hooks.owner.data(DELETE, {"input": {"endpointId": endpoint_id}})
     assert deleted["deleteWebhookEndpoint"]["deletedEndpointId"] == endpoint_id
     assert await hooks.log() == []
@@ -419,3 +429,57 @@ def test_the_documented_algorithm() -> None:
         signing.signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
         == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     )
+
+
+CATEGORIES = "{ caseCategories { id subcategories { id code } } }"
+CREATE_CASE = """
+mutation($input: CreateCaseInput!) {
+  createCase(input: $input) { case { id number } userErrors { code } }
+}
+"""
+STAFF_COMMENT = """mutation($input: StaffCommentCaseInput!) {
+  staffCommentCase(input: $input) { userErrors { code } }
+}"""
+CLOSE_CASE = """
+mutation($input: CloseCaseInput!) { closeCase(input: $input) { userErrors { code } } }
+"""
+
+
+async def test_case_events_never_carry_internal_notes(hooks: Hooks, receiver: Receiver) -> None:
+    await hooks.create(receiver.url(), ["case.created", "case.updated"])
+    categories = (await hooks.owner.data(CATEGORIES))["caseCategories"]
+    [(category_id, subcategory_id)] = [
+        (c["id"], s["id"])
+        for c in categories
+        for s in c["subcategories"]
+        if s["code"] == "DATABASE_UPDATE"
+    ]
+    new_case = {
+        "categoryId": category_id,
+        "subcategoryId": subcategory_id,
+        "subject": "Cambio de domicilio fiscal",
+        "description": "Nos mudamos.",
+    }
+    created = (await hooks.owner.data(CREATE_CASE, {"input": new_case}))["createCase"]
+    assert created["userErrors"] == []
+    case_id = created["case"]["id"]
+    _, staff_token = await make_staff(hooks.database, StaffRole.SUPPORT_AGENT)
+    staff = GraphQLClient(hooks.owner.http, staff_token)
+    for body, internal in (("SECRETO-INTERNO", True), ("Ya está resuelto", False)):
+        answered = await staff.data(
+            STAFF_COMMENT, {"input": {"caseId": case_id, "body": body, "internal": internal}}
+        )
+        assert answered["staffCommentCase"]["userErrors"] == []
+    closed = await hooks.owner.data(CLOSE_CASE, {"input": {"caseId": case_id}})
+    assert closed["closeCase"]["userErrors"] == []
+    assert await hooks.worker().drain() == 3
+    events = [json.loads(r.body) for r in receiver.received]
+    assert [(e["type"], e["data"].get("change")) for e in events] == [
+        ("case.created", None),
+        ("case.updated", "comment"),
+        ("case.updated", "status"),
+    ]
+    assert {e["data"]["caseId"] for e in events} == {case_id}
+    assert events[1]["data"]["commentBy"] == "STAFF"
+    assert events[2]["data"]["status"] == "CLOSED"
+    assert all(b"SECRETO-INTERNO" not in r.body for r in receiver.received)
