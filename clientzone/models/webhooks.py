@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -111,33 +112,49 @@ async def emit(
 ) -> int:
     """Queue an event for the account's enabled endpoints subscribed to it, in
     the caller's transaction; returns how many deliveries were queued."""
-    assert event_type in EVENT_TYPES, event_type
+    return await emit_many(session, [(account_id, event_type, data)])
+
+
+async def emit_many(
+    session: AsyncSession, events: Sequence[tuple[uuid.UUID, str, dict[str, Any]]]
+) -> int:
+    """`emit` for many events (a billing import batch): one query for the endpoints."""
+    if not events:
+        return 0
+    assert all(event_type in EVENT_TYPES for _, event_type, _ in events), events
     statement = select(WebhookEndpoint).where(
-        col(WebhookEndpoint.account_id) == account_id,
+        col(WebhookEndpoint.account_id).in_({account_id for account_id, _, _ in events}),
         col(WebhookEndpoint.disabled_at).is_(None),
     )
-    endpoints = [
-        e for e in (await session.execute(statement)).scalars() if event_type in e.event_types
-    ]
+    endpoints: dict[uuid.UUID, list[WebhookEndpoint]] = {}
+    for endpoint in (await session.execute(statement)).scalars():
+        endpoints.setdefault(endpoint.account_id, []).append(endpoint)
+    if not endpoints:
+        return 0
     now = utcnow()
-    payload = {
-        "type": event_type,
-        "timestamp": now.isoformat().replace("+00:00", "Z"),
-        "version": PAYLOAD_VERSION,
-        "data": data,
-    }
-    for endpoint in endpoints:
-        session.add(
-            WebhookDelivery(
-                endpoint_id=endpoint.id,
-                event_id=new_message_id(),
-                event_type=event_type,
-                payload=payload,
-                next_attempt_at=now,
-                created_at=now,
+    queued = 0
+    for account_id, event_type, data in events:
+        payload = {
+            "type": event_type,
+            "timestamp": now.isoformat().replace("+00:00", "Z"),
+            "version": PAYLOAD_VERSION,
+            "data": data,
+        }
+        for endpoint in endpoints.get(account_id, []):
+            if event_type not in endpoint.event_types:
+                continue
+            queued += 1
+            session.add(
+                WebhookDelivery(
+                    endpoint_id=endpoint.id,
+                    event_id=new_message_id(),
+                    event_type=event_type,
+                    payload=payload,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
             )
-        )
-    return len(endpoints)
+    return queued
 
 
 async def claim_deliveries(
