@@ -161,7 +161,8 @@ async def claim_deliveries(
     session: AsyncSession, *, worker: str, limit: int, lease: timedelta
 ) -> list[WebhookDelivery]:
     """Claim up to `limit` due deliveries for `worker` (SKIP LOCKED on
-    PostgreSQL; SQLite has one writer); commit to make the claim visible."""
+    PostgreSQL; SQLite has one writer), oldest first; commit to make the claim
+    visible."""
     now = utcnow()
     due = (
         select(col(WebhookDelivery.id))
@@ -171,7 +172,7 @@ async def claim_deliveries(
             (col(WebhookDelivery.lease_expires_at).is_(None))
             | (col(WebhookDelivery.lease_expires_at) < now),
         )
-        .order_by(col(WebhookDelivery.next_attempt_at))
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -181,7 +182,10 @@ async def claim_deliveries(
         .values(claimed_by=worker, lease_expires_at=now + lease)
         .returning(WebhookDelivery)
     )
-    return list((await session.execute(statement)).scalars())
+    claimed = list((await session.execute(statement)).scalars())
+    # RETURNING comes in no particular order: send the oldest first (ids are
+    # time-ordered), so events usually arrive in the order they happened.
+    return sorted(claimed, key=lambda d: (d.next_attempt_at or now, d.id))
 
 
 async def endpoint_count(session: AsyncSession, *, account_id: uuid.UUID) -> int:

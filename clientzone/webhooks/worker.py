@@ -89,26 +89,33 @@ async def post(settings: Settings, endpoint: WebhookEndpoint, delivery: WebhookD
     headers["user-agent"] = "clientzone-webhooks/1"
     extensions = {"sni_hostname": target.host} if target.url.startswith("https:") else {}
     try:
-        async with httpx.AsyncClient(
-            timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
-        ) as client:
-            response = await client.post(
-                target.url, content=body, headers=headers, extensions=extensions
-            )
+        async with (
+            httpx.AsyncClient(
+                timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
+            ) as client,
+            client.stream(
+                "POST", target.url, content=body, headers=headers, extensions=extensions
+            ) as response,
+        ):
+            status = response.status_code
+            prefix = await _prefix(response)
     except httpx.TimeoutException:
         return Attempt(delivery.id, False, error="timed out")
     except httpx.HTTPError as exc:
         return Attempt(delivery.id, False, error=f"{type(exc).__name__}: {exc}"[:500])
-    prefix = response.text[:RESPONSE_PREFIX_MAX]
-    if 200 <= response.status_code < 300:
-        return Attempt(delivery.id, True, response.status_code, response_prefix=prefix)
-    return Attempt(
-        delivery.id,
-        False,
-        response.status_code,
-        error=f"HTTP {response.status_code}",
-        response_prefix=prefix,
-    )
+    if 200 <= status < 300:
+        return Attempt(delivery.id, True, status, response_prefix=prefix)
+    return Attempt(delivery.id, False, status, error=f"HTTP {status}", response_prefix=prefix)
+
+
+async def _prefix(response: httpx.Response) -> str:
+    """The start of the answer, without reading a receiver's endless body."""
+    received = b""
+    async for chunk in response.aiter_bytes():
+        received += chunk
+        if len(received) >= RESPONSE_PREFIX_MAX * 4:
+            break
+    return received.decode("utf-8", "replace")[:RESPONSE_PREFIX_MAX]
 
 
 class WebhookWorker:
