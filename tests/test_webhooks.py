@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select, update
 from standardwebhooks import Webhook
 
-from clientzone.config import Environment, MailSender, Settings
+from clientzone.config import ConfigError, Environment, MailSender, Settings, load_settings
 from clientzone.db import Database
 from clientzone.models.base import utcnow
 from clientzone.models.mail import EmailMessage
@@ -483,3 +483,60 @@ async def test_case_events_never_carry_internal_notes(hooks: Hooks, receiver: Re
     assert events[1]["data"]["commentBy"] == "STAFF"
     assert events[2]["data"]["status"] == "CLOSED"
     assert all(b"SECRETO-INTERNO" not in r.body for r in receiver.received)
+
+
+CREATE_CONTACT = """
+mutation($input: CreateContactInput!) {
+  createContact(input: $input) { contact { id } userErrors { code } }
+}
+"""
+UPDATE_CONTACT = """
+mutation($input: UpdateContactInput!) {
+  updateContact(input: $input) { userErrors { code } }
+}
+"""
+REMOVE_MEMBER = """
+mutation($input: RemoveMemberInput!) {
+  removeMember(input: $input) { userErrors { code } }
+}
+"""
+
+
+async def test_contact_and_member_events(hooks: Hooks, receiver: Receiver) -> None:
+    created = await hooks.owner.data(
+        CREATE_CONTACT,
+        {"input": {"firstName": "Rosa", "lastName": "Méndez", "email": "rosa@example.com"}},
+    )
+    contact_id = created["createContact"]["contact"]["id"]
+    await hooks.create(receiver.url(), ["contact.updated", "member.removed"])
+    updated = await hooks.owner.data(
+        UPDATE_CONTACT, {"input": {"contactId": contact_id, "company": "Obras del Norte"}}
+    )
+    assert updated["updateContact"]["userErrors"] == []
+    leaving = await make_user(hooks.database, "se-va@example.com")
+    membership = await make_membership(hooks.database, leaving, hooks.shop.account, Role.MEMBER)
+    removed = await hooks.owner.data(
+        REMOVE_MEMBER, {"input": {"memberId": gid("Member", membership.id)}}
+    )
+    assert removed["removeMember"]["userErrors"] == []
+    assert await hooks.worker().drain() == 2
+    contact_event, member_event = (json.loads(r.body) for r in receiver.received)
+    assert contact_event["type"] == "contact.updated"
+    assert contact_event["data"] == {
+        "contactId": contact_id,
+        "changes": {"company": "Obras del Norte"},
+    }
+    assert member_event["type"] == "member.removed"
+    assert member_event["data"] == {
+        "memberId": gid("Member", membership.id),
+        "email": "se-va@example.com",
+    }
+
+
+def test_production_refuses_private_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://clientes.example.com")
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true")
+    with pytest.raises(ConfigError, match="WEBHOOK_ALLOW_PRIVATE_ADDRESSES"):
+        load_settings()
