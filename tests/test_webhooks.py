@@ -540,3 +540,38 @@ def test_production_refuses_private_addresses(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true")
     with pytest.raises(ConfigError, match="WEBHOOK_ALLOW_PRIVATE_ADDRESSES"):
         load_settings()
+
+
+async def test_the_billing_import_announces_invoices(hooks: Hooks, receiver: Receiver) -> None:
+    from clientzone.importers.billing import import_billing
+
+    await hooks.create(receiver.url(), ["invoice.issued", "invoice.paid"])
+    number = hooks.shop.account.number
+    invoice = {
+        "type": "invoice",
+        "externalId": "inv-w1",
+        "account": number,
+        "number": "W-1",
+        "documentType": "CFDI_INGRESO",
+        "issuedOn": "2026-01-05",
+        "dueOn": "2026-02-04",
+        "lines": [{"description": "Cemento", "quantity": "1", "unitPrice": "100.00"}],
+    }
+    payment = {
+        "type": "payment",
+        "externalId": "pay-w1",
+        "account": number,
+        "amount": "100.00",
+        "paidOn": "2026-01-20",
+        "reference": "SPEI-W1",
+        "invoices": ["W-1"],
+    }
+    report = await import_billing(hooks.database, [json.dumps(invoice), json.dumps(payment)])
+    assert report.errors == []
+    assert await hooks.worker().drain() == 2
+    issued, paid = (json.loads(r.body) for r in receiver.received)
+    assert issued["type"] == "invoice.issued"
+    assert (issued["data"]["number"], issued["data"]["total"]) == ("W-1", "100.00")
+    assert paid["type"] == "invoice.paid"
+    assert paid["data"]["invoiceId"] == issued["data"]["invoiceId"]
+    assert paid["data"]["reference"] == "SPEI-W1"

@@ -143,6 +143,8 @@ async def emit_many(
         for endpoint in endpoints.get(account_id, []):
             if event_type not in endpoint.event_types:
                 continue
+            # A microsecond apart, so the worker sends them in this order.
+            at = now + timedelta(microseconds=queued)
             queued += 1
             session.add(
                 WebhookDelivery(
@@ -150,8 +152,8 @@ async def emit_many(
                     event_id=new_message_id(),
                     event_type=event_type,
                     payload=payload,
-                    next_attempt_at=now,
-                    created_at=now,
+                    next_attempt_at=at,
+                    created_at=at,
                 )
             )
     return queued
