@@ -575,3 +575,28 @@ async def test_the_billing_import_announces_invoices(hooks: Hooks, receiver: Rec
     assert paid["type"] == "invoice.paid"
     assert paid["data"]["invoiceId"] == issued["data"]["invoiceId"]
     assert paid["data"]["reference"] == "SPEI-W1"
+
+
+async def test_an_endpoint_failing_for_good_is_disabled(hooks: Hooks, receiver: Receiver) -> None:
+    await hooks.create(receiver.url(), ["case.created"])
+    await hooks.emit()
+    async with hooks.database.transaction() as session:
+        await session.execute(update(WebhookEndpoint).values(failure_streak=19))
+        await session.execute(update(WebhookDelivery).values(attempts=2))  # the last attempt
+    receiver.answers = [500]
+    assert await hooks.worker().run_once() == 1
+    [endpoint] = await hooks.log()
+    assert endpoint["enabled"] is False
+    assert [d["status"] for d in endpoint["deliveries"]["nodes"]] == ["DEAD"]
+    async with hooks.database.session() as session:
+        messages = (await session.execute(select(EmailMessage))).scalars().all()
+    assert [m.template for m in messages if m.template.startswith("webhook")] == [
+        "webhook_endpoint_disabled"
+    ]
+    enabled = await hooks.owner.data(
+        UPDATE, {"input": {"endpointId": endpoint["id"], "enabled": True}}
+    )
+    assert enabled["updateWebhookEndpoint"]["webhookEndpoint"]["enabled"] is True
+    async with hooks.database.session() as session:
+        [row] = (await session.execute(select(WebhookEndpoint))).scalars().all()
+    assert (row.failure_streak, row.failing_since) == (0, None)
