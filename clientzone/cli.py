@@ -249,6 +249,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from clientzone.mailers.scheduler import Scheduler
     from clientzone.mailers.worker import MailWorker
     from clientzone.payments.operations import expiry_loop
+    from clientzone.webhooks.worker import WebhookWorker
 
     configure_logging(settings)
     if settings.requires_smtp:
@@ -258,10 +259,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         database = _database(settings)
         worker = MailWorker(database, settings)
         scheduler = Scheduler(database, settings, on_queued=worker.wake)
+        webhooks = WebhookWorker(database, settings)
         stopping = asyncio.Event()
 
         def stop() -> None:
             worker.stop()
+            webhooks.stop()
             scheduler.stop()
             stopping.set()
 
@@ -271,10 +274,11 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         try:
             if args.drain:
                 await scheduler.run_once()
+                await webhooks.drain()
                 return await worker.drain()
             # Checkouts never completed expire here too (PAYMENT_EXPIRY_MINUTES).
             expiry = asyncio.create_task(expiry_loop(database, settings, stopping))
-            await asyncio.gather(worker.run(), scheduler.run())
+            await asyncio.gather(worker.run(), scheduler.run(), webhooks.run())
             stopping.set()
             await expiry
             return 0
@@ -700,7 +704,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
     export.set_defaults(handler=cmd_export_schema)
 
-    worker = commands.add_parser("worker", help="send queued and scheduled email")
+    worker = commands.add_parser("worker", help="send queued and scheduled email, and webhooks")
     worker.add_argument(
         "--drain", action="store_true", help="queue what is due, send it, then stop"
     )

@@ -209,6 +209,13 @@ class Settings(BaseSettings):
     api_token_seconds: int = Field(default=900, ge=60, le=86_400)
     api_key_grace_hours: int = Field(default=24, ge=0, le=720)
     api_client_requests_per_minute: int = Field(default=600, ge=1)
+    # Outbound webhooks (docs/partners.md): how long one delivery may take,
+    # how many attempts before DEAD, how often the worker looks for due ones,
+    # and whether private addresses may be called (tests and development only).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    webhook_poll_seconds: float = Field(default=5.0, gt=0)
+    webhook_allow_private_addresses: bool = False
     # How long a server process may reuse a session it looked up (0: never);
     # revocations reach every process at once through the event bus.
     session_cache_seconds: float = Field(default=10.0, ge=0, le=300)
@@ -399,6 +406,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SECRET_KEY must be set (the built-in key is only for development on "
                 "127.0.0.1 or localhost)"
+            )
+        if self.webhook_allow_private_addresses and self.environment is Environment.PRODUCTION:
+            raise ValueError(
+                "WEBHOOK_ALLOW_PRIVATE_ADDRESSES is refused in production (webhooks would "
+                "reach the internal network)"
             )
         return self
 

@@ -18,9 +18,10 @@ from clientzone.models import cases as models
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, Actor, ActorKind, record_activity
 from clientzone.models.cases import AuthorKind, Case, CaseComment, CaseStatus
+from clientzone.models.webhooks import emit
 from clientzone.realtime.case_updates import CaseUpdateKind, announce
 from clientzone.realtime.events import EventBus
-from clientzone.resolvers.cases import COMMENT_MAX, move_case, notify_case
+from clientzone.resolvers.cases import COMMENT_MAX, case_data, move_case, notify_case
 
 
 class DeskErrorCode(StrEnum):
@@ -101,6 +102,13 @@ async def add_comment(
         )
         await notify_case(
             settings, session, account, case, "case_comment_added", author=author, comment=text
+        )
+        # Public answers only: an internal note announces nothing.
+        await emit(
+            session,
+            account.id,
+            "case.updated",
+            case_data(case, change="comment", commentBy="STAFF"),
         )
     return row
 

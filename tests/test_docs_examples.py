@@ -183,9 +183,7 @@ async def test_the_examples_run_on_the_demo_data(settings: Settings, database: D
                         headers["X-Account-Id"] = account
                     user = await user_by_email(session, example.viewer) if example.viewer else None
                 token = (
-                    await issue_token(database, user, second_factor=user.is_staff)
-                    if user
-                    else None
+                    await issue_token(database, user, second_factor=user.is_staff) if user else None
                 )
                 unresolved = re.findall(r"<ID of [^>]+>", json.dumps(variables))
                 if unresolved:

@@ -50,6 +50,12 @@ from clientzone.models.orders import (
     ServiceStatus,
 )
 from clientzone.models.payments import Payment, PaymentKind, PaymentStatus
+from clientzone.models.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    new_secret,
+)
 from clientzone.resolvers.node import NODE_KINDS
 from clientzone.schema import build_schema
 from tests.helpers import (
@@ -400,6 +406,37 @@ async def _api_client(world: World) -> dict[str, Any]:
     return {"apiClientId": gid("ApiClient", row.id)}
 
 
+async def _webhook_endpoint(world: World) -> WebhookEndpoint:
+    async with world.database.transaction() as session:
+        row = WebhookEndpoint(
+            account_id=world.account.id,
+            url="https://partner.example.com/hooks",
+            event_types=["case.created"],
+            secret=new_secret(),
+        )
+        session.add(row)
+    return row
+
+
+async def _endpoint(world: World, **extra: Any) -> dict[str, Any]:
+    row = await _webhook_endpoint(world)
+    return {"endpointId": gid("WebhookEndpoint", row.id), **extra}
+
+
+async def _delivery(world: World) -> dict[str, Any]:
+    endpoint = await _webhook_endpoint(world)
+    async with world.database.transaction() as session:
+        row = WebhookDelivery(
+            endpoint_id=endpoint.id,
+            event_id="msg_matrix",
+            event_type="case.created",
+            payload={"type": "case.created", "data": {}},
+            status=DeliveryStatus.DEAD,
+        )
+        session.add(row)
+    return {"deliveryId": gid("WebhookDelivery", row.id)}
+
+
 async def _target_node(world: World) -> Membership:
     return world.target
 
@@ -488,6 +525,29 @@ CASES: dict[str, Case] = {
         "mutation($input: ApiClientInput!) { rotateApiClientKey(input: $input) { __typename } }",
         lambda w: _wrap(_api_client(w)),
     ),
+    "Account.webhookEndpoints": _account_list("webhookEndpoints"),
+    "Mutation.createWebhookEndpoint": _mutation(
+        "createWebhookEndpoint",
+        lambda w: _on_account(w, url="https://partner.example.com/", eventTypes=["case.created"]),
+    ),
+    "Mutation.updateWebhookEndpoint": _mutation(
+        "updateWebhookEndpoint", lambda w: _endpoint(w, enabled=False)
+    ),
+    "Mutation.deleteWebhookEndpoint": Case(
+        "mutation($input: WebhookEndpointInput!) { deleteWebhookEndpoint(input: $input) "
+        "{ __typename } }",
+        lambda w: _wrap(_endpoint(w)),
+    ),
+    "Mutation.rotateWebhookSecret": Case(
+        "mutation($input: WebhookEndpointInput!) { rotateWebhookSecret(input: $input) "
+        "{ __typename } }",
+        lambda w: _wrap(_endpoint(w)),
+    ),
+    "Mutation.redeliverWebhook": _mutation("redeliverWebhook", _delivery),
+    "Mutation.redeliverWebhooks": _mutation(
+        "redeliverWebhooks",
+        lambda w: _endpoint(w, **{"from": "2026-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z"}),
+    ),
     "Mutation.revokeApiClient": Case(
         "mutation($input: ApiClientInput!) { revokeApiClient(input: $input) { __typename } }",
         lambda w: _wrap(_api_client(w)),
@@ -549,19 +609,25 @@ PERSON_ONLY_FOR_CLIENTS = {
     "Mutation.addCaseComment",
     "Mutation.createApiClient",
     "Mutation.createCase",
+    "Mutation.createWebhookEndpoint",
+    "Mutation.deleteWebhookEndpoint",
     "Mutation.grantContactAccess",
     "Mutation.inviteUser",
+    "Mutation.redeliverWebhook",
+    "Mutation.redeliverWebhooks",
     "Mutation.removeMember",
     "Mutation.reportPayment",
     "Mutation.resendInvitation",
     "Mutation.revokeApiClient",
     "Mutation.rotateApiClientKey",
+    "Mutation.rotateWebhookSecret",
     "Mutation.setMemberAccess",
     "Mutation.setSecurityPin",
     "Mutation.startPayment",
     "Mutation.switchAccount",
     "Mutation.transferOwnership",
     "Mutation.updateMemberPermissions",
+    "Mutation.updateWebhookEndpoint",
 }
 
 

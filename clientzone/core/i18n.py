@@ -407,6 +407,26 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "No puedes dar permisos que no tienes: {permissions}.",
         Locale.EN: "You cannot grant permissions you do not hold: {permissions}.",
     },
+    "webhook.invalid_url": {
+        Locale.ES: "Escribe una URL completa, como https://example.com/webhooks.",
+        Locale.EN: "Enter a full URL, such as https://example.com/webhooks.",
+    },
+    "webhook.https_required": {
+        Locale.ES: "La URL debe empezar por https://.",
+        Locale.EN: "The URL must start with https://.",
+    },
+    "webhook.unknown_event_type": {
+        Locale.ES: "Tipos de evento desconocidos: {types}.",
+        Locale.EN: "Unknown event types: {types}.",
+    },
+    "webhook.too_many_endpoints": {
+        Locale.ES: "Una cuenta puede tener como máximo {maximum} endpoints de webhooks.",
+        Locale.EN: "An account can have at most {maximum} webhook endpoints.",
+    },
+    "webhook.invalid_range": {
+        Locale.ES: "La fecha inicial debe ser anterior a la final.",
+        Locale.EN: "The start must be before the end.",
+    },
     "api_client.expires_in_past": {
         Locale.ES: "La fecha de caducidad debe ser futura.",
         Locale.EN: "The expiry must be in the future.",

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clientzone.core.ids import encode_global_id
+from clientzone.core.money import from_minor
 from clientzone.importers import billing_lines as parse
 from clientzone.importers.billing_lines import (
     AccountRecord,
@@ -35,6 +37,7 @@ from clientzone.models.invoices import Invoice, InvoiceDocument, InvoiceLine, In
 from clientzone.models.ledger import LedgerEntry, MovementKind
 from clientzone.models.orders import Order, OrderLine, OrderStatus, Service, ServiceStatus
 from clientzone.models.users import Locale
+from clientzone.models.webhooks import emit_many
 
 MAX_BALANCE_MINOR = 10**17  # an account's balance stays well inside 64 bits
 _IN_CHUNK = 5_000  # values per IN (...): PostgreSQL takes at most 32,767 parameters
@@ -142,6 +145,8 @@ class Batch:
         self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
         self.account_updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
         self.paid: dict[uuid.UUID, _Invoice] = {}  # existing invoices paid (more)
+        # Webhook events of this batch, queued with its rows (models.webhooks).
+        self.events: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
         self.statuses: dict[tuple[str, str], _Status] = {}  # (kind, external id)
         self.status_changes: dict[str, dict[uuid.UUID, Any]] = {k: {} for k in _STATUS_OF}
 
@@ -393,6 +398,22 @@ class Batch:
             invoice_id, record.status, total, paid, record.due_on, row
         )
         self.seen["invoice"].add(record.external_id)
+        if posted:
+            self.events.append(
+                (
+                    account.id,
+                    "invoice.issued",
+                    {
+                        "invoiceId": encode_global_id("Invoice", invoice_id),
+                        "number": record.number,
+                        "issuedOn": record.issued_on.isoformat(),
+                        "dueOn": record.due_on.isoformat() if record.due_on else None,
+                        "total": str(from_minor(total, account.currency)),
+                        "currency": account.currency,
+                        "status": record.status.value,
+                    },
+                )
+            )
         self.rows["lines"].extend(
             {
                 "id": new_id(),
@@ -453,13 +474,28 @@ class Batch:
             day=record.day,
             external_id=record.external_id,
         )
+        numbers = {i.id: n for n, i in zip(record.invoices, invoices, strict=True)}
         # Earliest due first; what is left stays as credit in the balance.
         for invoice in sorted(invoices, key=lambda i: i.due_on):
             applied = min(amount, invoice.total_minor - invoice.paid_minor)
             invoice.paid_minor += applied
             amount -= applied
-            if invoice.paid_minor >= invoice.total_minor:
+            if (
+                invoice.paid_minor >= invoice.total_minor
+                and invoice.status is not InvoiceStatus.PAID
+            ):
                 invoice.status = InvoiceStatus.PAID
+                self.events.append(
+                    (
+                        account.id,
+                        "invoice.paid",
+                        {
+                            "invoiceId": encode_global_id("Invoice", invoice.id),
+                            "number": numbers[invoice.id],
+                            "reference": record.reference,
+                        },
+                    )
+                )
             if invoice.row is not None:
                 invoice.row.update(paid_minor=invoice.paid_minor, status=invoice.status)
             else:
@@ -555,6 +591,7 @@ class Batch:
                     .values(status=bindparam("new_status"), status_changed_at=self.now),
                     [{"changed_id": i, "new_status": s} for i, s in changes.items()],
                 )
+        await emit_many(session, self.events)
 
     async def _update_accounts(self, session: AsyncSession) -> None:
         """Existing accounts' changes, one UPDATE for each set of columns."""

@@ -35,6 +35,7 @@ from clientzone.models.sessions import AuthSession, SessionKind
 from clientzone.models.staff import StaffAuditRecord, StaffMember, StaffRecoveryCode
 from clientzone.models.user_tokens import UserToken
 from clientzone.models.users import Locale, User, UserStatus
+from clientzone.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -85,4 +86,6 @@ __all__ = [
     "User",
     "UserStatus",
     "UserToken",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -19,7 +19,7 @@ from clientzone.auth.access import holds_permission, require_permission, require
 from clientzone.auth.context import Context
 from clientzone.config import Settings
 from clientzone.core.errors import NotFound
-from clientzone.core.ids import decode_id_of
+from clientzone.core.ids import decode_id_of, encode_global_id
 from clientzone.files import case_files
 from clientzone.files.file_types import sniff
 from clientzone.mailers.outbox import notify_account
@@ -44,6 +44,7 @@ from clientzone.models.memberships import Permission, grants_for_accounts
 from clientzone.models.orders import Order, order_in_account
 from clientzone.models.pagination import Page, PageRequest
 from clientzone.models.users import Locale, User
+from clientzone.models.webhooks import emit
 from clientzone.realtime.case_updates import CaseUpdateKind, announce, channel, parse
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.validation import FieldErrors, Outcome
@@ -271,7 +272,19 @@ async def create_case(ctx: Context, account: Account, new: NewCase) -> Outcome[C
         await notify_case(
             ctx.settings, session, account, case, "case_created", creator_email=viewer.user.email
         )
+        await emit(session, account.id, "case.created", case_data(case))
     return Outcome(value=case)
+
+
+def case_data(case: Case, **changes: object) -> dict[str, object]:
+    """A case in webhook events: what the customer sees of it, never internal notes."""
+    return {
+        "caseId": encode_global_id("Case", case.id),
+        "number": case.display_number,
+        "subject": case.subject,
+        "status": case.status.value,
+        **changes,
+    }
 
 
 async def _own_invoice(
@@ -433,6 +446,12 @@ async def move_case(
         target=f"{case.display_number} {previous.value} -> {status.value}",
     )
     await notify_status(settings, session, account, case)
+    await emit(
+        session,
+        account.id,
+        "case.updated",
+        case_data(case, change="status", previousStatus=previous.value),
+    )
     return True
 
 
@@ -487,6 +506,12 @@ async def add_comment(
             actor=actor(ctx),
             action=ActivityAction.CASE_COMMENTED,
             target=case.display_number,
+        )
+        await emit(
+            session,
+            account.id,
+            "case.updated",
+            case_data(case, change="comment", commentBy="CUSTOMER"),
         )
     await announce(ctx.events, case.id, CaseUpdateKind.COMMENT_ADDED)
     return Outcome(value=comment)

@@ -10,12 +10,14 @@ from enum import StrEnum
 from typing import Any
 
 from clientzone.auth.context import Context
+from clientzone.core.ids import encode_global_id
 from clientzone.models import contacts as models
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, Change, record_activity
 from clientzone.models.base import utcnow
 from clientzone.models.contacts import Contact, ContactFilter, EmailCategory
 from clientzone.models.pagination import Page, PageRequest
+from clientzone.models.webhooks import emit
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.validation import FieldErrors, Kind, Outcome, Rule, check_fields
 
@@ -166,7 +168,21 @@ async def update_contact(
             target=row.email,
             changes=changes,
         )
+        await emit(
+            session,
+            account.id,
+            "contact.updated",
+            {
+                "contactId": encode_global_id("Contact", row.id),
+                "changes": {_camel(change.field): change.after for change in changes},
+            },
+        )
     return Outcome(value=row)
+
+
+def _camel(column: str) -> str:
+    head, *rest = column.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 async def delete_contact(ctx: Context, account: Account, contact_id: uuid.UUID) -> uuid.UUID:

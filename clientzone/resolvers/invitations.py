@@ -18,6 +18,7 @@ from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context, Viewer
 from clientzone.auth.passwords import hash_password
 from clientzone.auth.rate_limits import VERIFY_ATTEMPT_PER_IP
+from clientzone.core.ids import encode_global_id
 from clientzone.mailers.outbox import notify_address
 from clientzone.models import invitations as models
 from clientzone.models import users
@@ -29,6 +30,7 @@ from clientzone.models.memberships import Permission, Role, grant_membership, me
 from clientzone.models.pagination import Page, PageRequest
 from clientzone.models.sessions import SessionKind, create_session
 from clientzone.models.users import User
+from clientzone.models.webhooks import emit
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.security import check_new_password
 from clientzone.resolvers.validation import FieldErrors, Outcome
@@ -310,12 +312,24 @@ async def _join(
                 await session.flush()
             if not await models.close_invitation(session, invitation.id, accepted_by=user.id):
                 raise _Taken
-            await grant_membership(
+            membership = await grant_membership(
                 session,
                 user_id=user.id,
                 account_id=account.id,
                 role=Role.OWNER if invitation.as_owner else Role.MEMBER,
                 permissions=invitation.permissions,
+            )
+            await session.flush()
+            await emit(
+                session,
+                account.id,
+                "member.added",
+                {
+                    "memberId": encode_global_id("Member", membership.id),
+                    "email": user.email,
+                    "role": membership.role.value,
+                    "permissions": sorted(membership.permissions),
+                },
             )
             record_activity(
                 session,

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
+from clientzone.core.ids import encode_global_id
 from clientzone.models import memberships as models
 from clientzone.models import sessions as session_models
 from clientzone.models.accounts import Account
@@ -24,6 +25,7 @@ from clientzone.models.base import utcnow
 from clientzone.models.memberships import ALL_PERMISSIONS, Grant, Membership, Permission, Role
 from clientzone.models.pagination import Page, PageRequest
 from clientzone.models.users import User
+from clientzone.models.webhooks import emit
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.email_verification import confirm_password
 from clientzone.resolvers.validation import FieldErrors, Outcome
@@ -137,6 +139,12 @@ async def remove_member(
             actor=actor(ctx),
             action=ActivityAction.MEMBER_REMOVED,
             target=user.email,
+        )
+        await emit(
+            session,
+            account.id,
+            "member.removed",
+            {"memberId": encode_global_id("Member", membership.id), "email": user.email},
         )
     return Outcome(value=membership.id)
 

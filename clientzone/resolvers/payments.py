@@ -37,6 +37,7 @@ from clientzone.models.invoices import Invoice, InvoiceStatus
 from clientzone.models.ledger import MovementKind, balances, post_movement
 from clientzone.models.pagination import Page, PageRequest
 from clientzone.models.payments import Payment, PaymentEvent, PaymentKind, PaymentStatus
+from clientzone.models.webhooks import emit
 from clientzone.payments import providers as payment_providers
 from clientzone.payments.gateway import (
     CheckoutItem,
@@ -438,6 +439,16 @@ async def settle(session: AsyncSession, settings: Settings, payment: Payment) ->
         if invoice.paid_minor >= invoice.total_minor:
             invoice.status = InvoiceStatus.PAID
             paid.append(invoice.number)
+            await emit(
+                session,
+                payment.account_id,
+                "invoice.paid",
+                {
+                    "invoiceId": encode_global_id("Invoice", invoice.id),
+                    "number": invoice.number,
+                    "paymentId": encode_global_id("Payment", payment.id),
+                },
+            )
         session.add(invoice)
     payment.status = PaymentStatus.SUCCEEDED
     payment.allocations = allocations
@@ -463,6 +474,17 @@ async def settle(session: AsyncSession, settings: Settings, payment: Payment) ->
             action=ActivityAction.PAYMENT_REFUND_DUE,
             target=f"{reference} {refund}",
         )
+    await emit(
+        session,
+        payment.account_id,
+        "payment.succeeded",
+        {
+            **_payment_data(payment),
+            "settledAmount": str(from_minor(settled, payment.currency)),
+            "refundDueAmount": str(from_minor(payment.refund_due_minor, payment.currency)),
+            "invoicesPaid": paid,
+        },
+    )
     account = await session.get(Account, payment.account_id)
     assert account is not None
     await notify_account(
@@ -476,6 +498,17 @@ async def settle(session: AsyncSession, settings: Settings, payment: Payment) ->
         invoices=paid,
         refund=refund if payment.refund_due_minor else None,
     )
+
+
+def _payment_data(payment: Payment) -> dict[str, object]:
+    """What every payment event says of the payment (webhooks)."""
+    return {
+        "paymentId": encode_global_id("Payment", payment.id),
+        "reference": payment.reference,
+        "status": payment.status.value,
+        "amount": str(from_minor(payment.amount_minor, payment.currency)),
+        "currency": payment.currency,
+    }
 
 
 def _given_back(allocations: dict[str, int], total: int) -> dict[str, int]:
@@ -544,6 +577,17 @@ async def _reverse(
         target=f"{payment.reference or payment.id} {outcome} {_money(new, payment.currency)}",
     )
     if new > 0:
+        await emit(
+            session,
+            payment.account_id,
+            "payment.refunded",
+            {
+                **_payment_data(payment),
+                "refundedNow": str(from_minor(new, payment.currency)),
+                "refundedTotal": str(from_minor(payment.refunded_minor, payment.currency)),
+                "chargeback": chargeback,
+            },
+        )
         account = await session.get(Account, payment.account_id)
         assert account is not None
         await notify_account(

@@ -26,6 +26,7 @@ from clientzone.resolvers import members as member_resolvers
 from clientzone.resolvers import orders as order_resolvers
 from clientzone.resolvers import payment_options as payment_resolvers
 from clientzone.resolvers import payments as payment_list_resolvers
+from clientzone.resolvers import webhooks as webhook_resolvers
 from clientzone.schema.activity import Activity, ActivityFilterInput
 from clientzone.schema.announcements import Announcement
 from clientzone.schema.announcements import announcements as account_announcements
@@ -45,6 +46,7 @@ from clientzone.schema.pagination import Connection, page_request
 from clientzone.schema.payment_options import PaymentOptions
 from clientzone.schema.payments import Payment
 from clientzone.schema.scalars import Money
+from clientzone.schema.webhooks import WebhookEndpoint
 
 
 @strawberry.type(description="A postal address.")
@@ -256,6 +258,29 @@ class Account(Node):
             page,
             [ApiClient.from_row(row) for row in page.rows],
             lambda: api_client_resolvers.api_clients_count(ctx, self.row),
+        )
+
+    @strawberry.field(
+        description="The account's webhook endpoints, newest first (never their secrets). "
+        "Needs INTEGRATIONS_MANAGE.",
+        extensions=account_field(Permission.INTEGRATIONS_MANAGE),
+    )
+    async def webhook_endpoints(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[WebhookEndpoint]:
+        ctx = info.context
+        page = await webhook_resolvers.endpoints(
+            ctx, scoped_account(info), page_request(first, after, last, before)
+        )
+        return Connection.from_page(
+            page,
+            [WebhookEndpoint.from_row(row) for row in page.rows],
+            lambda: webhook_resolvers.endpoints_count(ctx, self.row),
         )
 
     @strawberry.field(

@@ -25,6 +25,7 @@ from clientzone.schema import (
     payments,
     profile,
     sessions,
+    webhooks,
 )
 from clientzone.schema import staff as staff_schema
 from clientzone.schema import staff_billing as billing_schema
@@ -249,6 +250,41 @@ class Mutation:
         extensions=account_mutation(
             Permission.INTEGRATIONS_MANAGE, api_clients.api_client_in_input
         ),
+    )
+    create_webhook_endpoint: webhooks.WebhookSecretPayload = strawberry.mutation(
+        resolver=webhooks.create_webhook_endpoint,
+        description="Send the account's events to a URL, signed; the secret is in this "
+        "response only (INTEGRATIONS_MANAGE).",
+        extensions=account_mutation(Permission.INTEGRATIONS_MANAGE),
+    )
+    update_webhook_endpoint: webhooks.WebhookEndpointPayload = strawberry.mutation(
+        resolver=webhooks.update_webhook_endpoint,
+        description="Change a webhook endpoint's URL or events, or disable or enable it "
+        "(INTEGRATIONS_MANAGE).",
+        extensions=account_mutation(Permission.INTEGRATIONS_MANAGE, webhooks.endpoint_in_input),
+    )
+    delete_webhook_endpoint: webhooks.DeleteWebhookEndpointPayload = strawberry.mutation(
+        resolver=webhooks.delete_webhook_endpoint,
+        description="Stop sending to a webhook endpoint and forget its deliveries "
+        "(INTEGRATIONS_MANAGE).",
+        extensions=account_mutation(Permission.INTEGRATIONS_MANAGE, webhooks.endpoint_in_input),
+    )
+    rotate_webhook_secret: webhooks.WebhookSecretPayload = strawberry.mutation(
+        resolver=webhooks.rotate_webhook_secret,
+        description="Give a webhook endpoint a new signing secret, used from the next "
+        "delivery (INTEGRATIONS_MANAGE).",
+        extensions=account_mutation(Permission.INTEGRATIONS_MANAGE, webhooks.endpoint_in_input),
+    )
+    redeliver_webhook: webhooks.RedeliverWebhookPayload = strawberry.mutation(
+        resolver=webhooks.redeliver_webhook,
+        description="Send one delivery again, with the same webhook-id (INTEGRATIONS_MANAGE).",
+        extensions=account_mutation(Permission.INTEGRATIONS_MANAGE, webhooks.delivery_in_input),
+    )
+    redeliver_webhooks: webhooks.RedeliverWebhooksPayload = strawberry.mutation(
+        resolver=webhooks.redeliver_webhooks,
+        description="Send again an endpoint's failed deliveries created in [from, to) "
+        "(INTEGRATIONS_MANAGE).",
+        extensions=account_mutation(Permission.INTEGRATIONS_MANAGE, webhooks.endpoint_in_input),
     )
     start_payment: payments.StartPaymentPayload = strawberry.mutation(
         resolver=payments.start_payment,

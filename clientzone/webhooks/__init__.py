@@ -1,0 +1,1 @@
+"""Outbound webhooks: signing, safe addresses and the delivery worker (docs/partners.md)."""
