@@ -507,3 +507,34 @@ async def test_news_under_every_account_of_a_list_takes_a_fixed_number_of_statem
     assert [n["readAt"] is None for n in accounts["MX-1"]["announcements"]["nodes"]] == [False]
     assert accounts["MX-1"]["unread"]["nodes"] == []
     assert [n["title"] for n in accounts["CO-00"]["unread"]["nodes"]] == ["Colombia", "Solo CO-00"]
+
+
+async def test_a_service_kind_audience_reaches_accounts_with_such_an_active_service(
+    news: News,
+) -> None:
+    from clientzone.models.orders import BillingCycle, Service, ServiceKind, ServiceStatus
+
+    async with news.database.session() as session, session.begin():
+        for account, status in ((news.mx, ServiceStatus.ACTIVE), (news.ar, ServiceStatus.EXPIRED)):
+            session.add(
+                Service(
+                    account_id=account.id,
+                    name="ejemplo.mx",
+                    kind=ServiceKind.DOMAIN,
+                    status=status,
+                    billing_cycle=BillingCycle.YEARLY,
+                    currency=account.currency,
+                    recurring_minor=30_000,
+                )
+            )
+    missing = await _publish(news, audience="SERVICE_KIND")
+    assert [(e["field"], e["code"]) for e in missing["userErrors"]] == [("serviceKind", "REQUIRED")]
+    await _published(news, titleEs="Dominios", audience="SERVICE_KIND", serviceKind="DOMAIN")
+    await _published(news, titleEs="Hosting", audience="SERVICE_KIND", serviceKind="HOSTING")
+    assert await _titles(news.ana) == ["Dominios"]
+    assert await _titles(news.pedro) == []  # its domain expired
+    staff = await news.admin.data("{ staff { announcements { nodes { titleEs serviceKind } } } }")
+    assert staff["staff"]["announcements"]["nodes"] == [
+        {"titleEs": "Hosting", "serviceKind": "HOSTING"},
+        {"titleEs": "Dominios", "serviceKind": "DOMAIN"},
+    ]

@@ -43,6 +43,7 @@ from clientzone.models.accounts import Account
 from clientzone.models.base import StrEnumType, UTCDateTime, new_id, utcnow
 from clientzone.models.contacts import EmailCategory
 from clientzone.models.memberships import reachable_account_ids
+from clientzone.models.orders import Service, ServiceStatus
 from clientzone.models.pagination import Page, PageRequest, SortKey, fetch_page
 
 
@@ -50,6 +51,7 @@ class AudienceKind(StrEnum):
     ALL = "ALL"
     COUNTRY = "COUNTRY"
     CURRENCY = "CURRENCY"
+    SERVICE_KIND = "SERVICE_KIND"
     ACCOUNTS = "ACCOUNTS"
 
 
@@ -71,8 +73,9 @@ class Announcement(SQLModel, table=True):
     html_es: str = Field(sa_type=Text)
     html_en: str | None = Field(default=None, sa_type=Text)
     audience: AudienceKind = Field(sa_type=StrEnumType(AudienceKind))
-    # The country (ISO 3166-1 alpha-2) or currency (ISO 4217) of the audience.
-    audience_value: str | None = Field(default=None, sa_type=String(3))
+    # The country (ISO 3166-1 alpha-2), currency (ISO 4217) or service kind
+    # of the audience.
+    audience_value: str | None = Field(default=None, sa_type=String(20))
     visible_from: datetime = Field(sa_type=UTCDateTime)
     visible_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -122,9 +125,28 @@ def _visible_now() -> ColumnElement[bool]:
     )
 
 
+def _with_active_service(kind: Any) -> ColumnElement[bool]:
+    """The account in the query has an ACTIVE service of `kind`."""
+    return (
+        exists()
+        .where(
+            col(Service.account_id) == col(Account.id),
+            col(Service.kind) == kind,
+            col(Service.status) == ServiceStatus.ACTIVE,
+        )
+        # Both come from the enclosing queries, two levels up for the announcement.
+        .correlate(Account, Announcement)
+    )
+
+
 def _by_address() -> ColumnElement[bool]:
-    """A COUNTRY or CURRENCY announcement meant for the account in the query."""
+    """A COUNTRY, CURRENCY or SERVICE_KIND announcement meant for the account
+    in the query."""
     return or_(
+        and_(
+            col(Announcement.audience) == AudienceKind.SERVICE_KIND,
+            _with_active_service(col(Announcement.audience_value)),
+        ),
         and_(
             col(Announcement.audience) == AudienceKind.COUNTRY,
             col(Account.country) == col(Announcement.audience_value),
@@ -387,6 +409,8 @@ def audience_accounts(announcement: Announcement) -> Any:
         statement = statement.where(col(Account.country) == value)
     elif announcement.audience is AudienceKind.CURRENCY:
         statement = statement.where(col(Account.currency) == value)
+    elif announcement.audience is AudienceKind.SERVICE_KIND:
+        statement = statement.where(_with_active_service(value))
     elif announcement.audience is AudienceKind.ACCOUNTS:
         statement = statement.where(
             col(Account.id).in_(

@@ -32,6 +32,7 @@ from clientzone.models.announcements import (
 )
 from clientzone.models.base import utcnow
 from clientzone.models.contacts import EmailCategory
+from clientzone.models.orders import ServiceKind
 from clientzone.models.pagination import Page, PageRequest
 from clientzone.models.staff import StaffAction, StaffRole
 from clientzone.resolvers.staff_backoffice import audit_staff_action
@@ -67,6 +68,7 @@ class PublishRequest:
     visible_from: datetime | None
     visible_until: datetime | None
     email_category: EmailCategory | None
+    service_kind: ServiceKind | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ def _audience_value(errors: FieldErrors[Codes], request: PublishRequest) -> str 
         elif value is None:
             errors.add("country", Codes.INVALID_COUNTRY, "field.invalid_country")
         return value
+    if request.audience is AudienceKind.SERVICE_KIND:
+        if request.service_kind is None:
+            errors.add("serviceKind", Codes.REQUIRED, "announcement.audience_value_required")
+        return request.service_kind.value if request.service_kind else None
     if request.audience is AudienceKind.CURRENCY:
         code = (request.currency or "").strip().upper()
         if not code:

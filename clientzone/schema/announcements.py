@@ -15,7 +15,7 @@ from clientzone.models.users import Locale
 from clientzone.resolvers import announcements as resolvers
 from clientzone.resolvers.announcements import AnnouncementErrorCode, ReadAnnouncement
 from clientzone.resolvers.validation import Outcome
-from clientzone.schema.enums import EmailCategory
+from clientzone.schema.enums import EmailCategory, ServiceKind
 from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
 from clientzone.schema.pagination import Connection, page_request
@@ -101,6 +101,7 @@ class StaffAnnouncement:
     audience: AudienceKind
     country: str | None
     currency: str | None
+    service_kind: ServiceKind | None
     account_numbers: list[str] | None = strawberry.field(
         description="The customer numbers of an ACCOUNTS audience."
     )
@@ -126,6 +127,9 @@ class StaffAnnouncement:
             audience=row.audience,
             country=row.audience_value if row.audience is AudienceKind.COUNTRY else None,
             currency=row.audience_value if row.audience is AudienceKind.CURRENCY else None,
+            service_kind=ServiceKind(row.audience_value)
+            if row.audience is AudienceKind.SERVICE_KIND and row.audience_value
+            else None,
             account_numbers=numbers if row.audience is AudienceKind.ACCOUNTS else None,
             visible_from=row.visible_from,
             visible_until=row.visible_until,
@@ -165,6 +169,10 @@ class StaffPublishAnnouncementInput:
     audience: AudienceKind = AudienceKind.ALL
     country: str | None = strawberry.field(default=None, description="For a COUNTRY audience.")
     currency: str | None = strawberry.field(default=None, description="For a CURRENCY audience.")
+    service_kind: ServiceKind | None = strawberry.field(
+        default=None,
+        description="For a SERVICE_KIND audience: accounts with an ACTIVE service of this kind.",
+    )
     account_numbers: list[str] | None = strawberry.field(
         default=None, description=f"For an ACCOUNTS audience (at most {resolvers.ACCOUNTS_MAX})."
     )
@@ -211,6 +219,7 @@ async def staff_publish_announcement(
         visible_from=input.visible_from,
         visible_until=input.visible_until,
         email_category=input.email_category,
+        service_kind=input.service_kind,
     )
     return await _staff_payload(info, await resolvers.publish(info.context, request))
 

@@ -5,6 +5,7 @@ import strawberry
 from clientzone.models.accounts import AccountStatus
 from clientzone.models.contacts import EmailCategory
 from clientzone.models.memberships import Permission, Role
+from clientzone.models.orders import ServiceKind
 from clientzone.models.users import Locale
 
 strawberry.enum(AccountStatus, description="Whether the account is in use.")
@@ -14,5 +15,6 @@ strawberry.enum(Locale, description="Language of messages and emails.")
 strawberry.enum(
     EmailCategory, description="What an email is about; contacts choose which they get."
 )
+strawberry.enum(ServiceKind, description="What kind of product or service.")
 
-__all__ = ["AccountStatus", "EmailCategory", "Locale", "Permission", "Role"]
+__all__ = ["AccountStatus", "EmailCategory", "Locale", "Permission", "Role", "ServiceKind"]

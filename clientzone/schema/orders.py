@@ -11,12 +11,12 @@ from clientzone.core.ids import encode_global_id
 from clientzone.core.money import scaled
 from clientzone.models import orders as models
 from clientzone.resolvers import orders as resolvers
+from clientzone.schema.enums import ServiceKind
 from clientzone.schema.info import Info
 from clientzone.schema.node import Node
 from clientzone.schema.scalars import Money
 
 strawberry.enum(models.OrderStatus, description="Where an order stands.")
-strawberry.enum(models.ServiceKind, description="What kind of product or service.")
 strawberry.enum(models.ServiceStatus, description="Whether a service is in use.")
 strawberry.enum(models.BillingCycle, description="How often a service is billed.")
 
@@ -90,7 +90,7 @@ class OrderFilterInput:
 @strawberry.type(description="A product or service the account has contracted.")
 class Service(Node):
     name: str
-    kind: models.ServiceKind
+    kind: ServiceKind
     status: models.ServiceStatus
     billing_cycle: models.BillingCycle
     next_due_on: date | None
@@ -113,7 +113,7 @@ class Service(Node):
 
 @strawberry.input(description="Narrow the services.")
 class ServiceFilterInput:
-    kind: models.ServiceKind | None = None
+    kind: ServiceKind | None = None
     status: models.ServiceStatus | None = None
     search: str | None = strawberry.field(default=None, description="Part of the name.")
 

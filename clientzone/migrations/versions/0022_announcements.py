@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("html_es", sa.Text(), nullable=False),
         sa.Column("html_en", sa.Text(), nullable=True),
         sa.Column("audience", sa.String(length=32), nullable=False),
-        sa.Column("audience_value", sa.String(length=3), nullable=True),
+        sa.Column("audience_value", sa.String(length=20), nullable=True),
         sa.Column("visible_from", sa.DateTime(timezone=True), nullable=False),
         sa.Column("visible_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
