@@ -20,7 +20,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade(database: Database, revision: str = "head") -> None:
+async def upgrade(database: Database, revision: str = "heads") -> None:
     def run(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), revision)
 

@@ -431,6 +431,13 @@ CASES: dict[str, Case] = {
         _account_list("ledger").variables,
     ),
     "Account.cases": _account_list("cases"),
+    "Account.catalogue": Case(
+        "query($id: ID!) { account(id: $id) { catalogue { code } } }",
+        _account_list("ledger").variables,
+    ),
+    "Mutation.createOrder": _mutation(
+        "createOrder", lambda w: _on_account(w, lines=[{"productCode": "NONE", "quantity": 1}])
+    ),
     "Mutation.createCase": _mutation("createCase", _new_case),
     "Mutation.addCaseComment": _mutation("addCaseComment", lambda w: _case(w, body="Gracias")),
     "Mutation.addCaseAttachment": Case(

@@ -1,8 +1,9 @@
 """Importing the billing system's data from JSON lines (`clientzone import FILE`).
 
 Each line is one object with a `type`: account, invoice, payment, credit_note,
-order or service (docs/billing.md shows each). Everything but accounts carries
-an `externalId`; a line whose externalId was already imported is skipped, so
+order, service or product (docs/billing.md shows each). Everything but
+accounts and products (matched by customer number, by code) carries an
+`externalId`; a line whose externalId was already imported is skipped, so
 the same file can be imported again. Accounts are matched by customer number.
 Invoices, payments and credit notes are posted to the ledger in file order:
 give them in date order.
@@ -78,7 +79,7 @@ def _decode(number: int, raw: str | bytes) -> Line:
             raise BadLine(f"not valid UTF-8 (byte {exc.start + 1})") from None
     data = parse.decode(raw)
     kind = parse.kind_of(data)
-    external_id = None if kind == "account" else parse.required_text(data, "externalId", 100)
+    external_id = None if kind in parse.UNKEYED else parse.required_text(data, "externalId", 100)
     return Line(number, kind, data, external_id)
 
 

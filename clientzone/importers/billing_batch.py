@@ -26,6 +26,7 @@ from clientzone.importers.billing_lines import (
     CreditRecord,
     InvoiceRecord,
     OrderRecord,
+    ProductRecord,
     Record,
     ServiceRecord,
 )
@@ -34,6 +35,7 @@ from clientzone.models.base import new_id, utcnow
 from clientzone.models.invoices import Invoice, InvoiceDocument, InvoiceLine, InvoiceStatus
 from clientzone.models.ledger import LedgerEntry, MovementKind
 from clientzone.models.orders import Order, OrderLine, OrderStatus, Service, ServiceStatus
+from clientzone.models.products import Product
 from clientzone.models.users import Locale
 
 MAX_BALANCE_MINOR = 10**17  # an account's balance stays well inside 64 bits
@@ -125,6 +127,7 @@ _TABLES: dict[str, Any] = {
     "orders": Order,
     "order_lines": OrderLine,
     "services": Service,
+    "products": Product,
 }
 
 
@@ -144,6 +147,10 @@ class Batch:
         self.paid: dict[uuid.UUID, _Invoice] = {}  # existing invoices paid (more)
         self.statuses: dict[tuple[str, str], _Status] = {}  # (kind, external id)
         self.status_changes: dict[str, dict[uuid.UUID, Any]] = {k: {} for k in _STATUS_OF}
+        # Products by code: the id of one already in the catalogue, or the
+        # pending row of one added in this batch; and the changes to existing ones.
+        self.products: dict[str, uuid.UUID | dict[str, Any]] = {}
+        self.product_updates: dict[uuid.UUID, dict[str, Any]] = {}
 
     # --- looking up ----------------------------------------------------------
 
@@ -152,6 +159,14 @@ class Batch:
         invoice_numbers: set[str] = set()
         order_numbers: set[str] = set()
         external: dict[str, set[str]] = {key: set() for key in _EXTERNAL_IDS}
+        codes = {
+            c for line in lines if line.kind == "product" for c in _strings(line.data.get("code"))
+        }
+        if codes:
+            product = table(Product)
+            query = select(product.c.id, product.c.code)
+            for row in await _rows_in(session, query, product.c.code, codes):
+                self.products[row.code] = row.id
         for line in lines:
             data = line.data
             numbers.update(_strings(data.get("account"), data.get("parent")))
@@ -243,6 +258,9 @@ class Batch:
         Every check comes before the first change: a BadLine leaves nothing."""
         if line.kind == "account":
             self._account(parse.account_record(line.data))
+            return True
+        if line.kind == "product":
+            self._product(parse.product_record(line.data))
             return True
         assert line.external_id is not None
         if line.external_id in self.seen[_SEEN_IN[line.kind]]:
@@ -526,6 +544,18 @@ class Batch:
         self.statuses[("service", record.external_id)] = _Status(service_id, record.status, row)
         self.seen["service"].add(record.external_id)
 
+    def _product(self, record: ProductRecord) -> None:
+        """A new code is added; a known one takes the line's values whole."""
+        known = self.products.get(record.code)
+        if isinstance(known, dict):
+            known.update(record.values, updated_at=self.now)
+        elif known is not None:
+            self.product_updates[known] = {**record.values, "updated_at": self.now}
+        else:
+            row = {"id": new_id(), **record.values, "created_at": self.now, "updated_at": self.now}
+            self.rows["products"].append(row)
+            self.products[record.code] = row
+
     # --- writing -----------------------------------------------------------------
 
     async def write(self, session: AsyncSession) -> None:
@@ -544,6 +574,18 @@ class Batch:
                 [
                     {"paid_id": i.id, "paid": i.paid_minor, "paid_status": i.status}
                     for i in self.paid.values()
+                ],
+            )
+        if self.product_updates:
+            product = table(Product)
+            columns = [c for c in next(iter(self.product_updates.values())) if c != "code"]
+            await session.execute(
+                update(product)
+                .where(product.c.id == bindparam("product_key"))
+                .values({c: bindparam(f"new_{c}") for c in columns}),
+                [
+                    {"product_key": key, **{f"new_{c}": values[c] for c in columns}}
+                    for key, values in self.product_updates.items()
                 ],
             )
         for kind, changes in self.status_changes.items():

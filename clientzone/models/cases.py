@@ -143,6 +143,7 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_cases_account_id_id", "account_id", "id"),
         Index("ix_cases_account_id_status_id", "account_id", "status", "id"),
+        Index("ix_cases_service_id", "service_id"),
         # The staff desk: by status or by assignee, oldest waiting first.
         Index("ix_cases_status_updated_at_id", "status", "updated_at", "id"),
         Index("ix_cases_assignee_id_updated_at_id", "assignee_id", "updated_at", "id"),
@@ -160,6 +161,10 @@ class Case(SQLModel, table=True):
         default=None, foreign_key="invoices.id", ondelete="SET NULL"
     )
     order_id: uuid.UUID | None = Field(default=None, foreign_key="orders.id", ondelete="SET NULL")
+    # A change asked for on a contracted service (requestServiceChange).
+    service_id: uuid.UUID | None = Field(
+        default=None, foreign_key="services.id", ondelete="SET NULL", index=False
+    )
     status: CaseStatus = Field(default=CaseStatus.NEW, sa_type=StrEnumType(CaseStatus))
     created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -20,6 +20,7 @@ from clientzone.schema import (
     email_verification,
     legacy,
     members,
+    ordering,
     passwords,
     payments,
     profile,
@@ -258,6 +259,11 @@ class Mutation:
         resolver=payments.report_payment,
         description="Report a bank transfer for staff to confirm (INVOICES_PAY).",
         extensions=account_mutation(Permission.INVOICES_PAY),
+    )
+    create_order: ordering.CreateOrderPayload = strawberry.mutation(
+        resolver=ordering.create_order,
+        description="Order products of the catalogue (ORDERS_CREATE); confirmed by email.",
+        extensions=account_mutation(Permission.ORDERS_CREATE),
     )
     create_case: cases.CreateCasePayload = strawberry.mutation(
         resolver=cases.create_case,
