@@ -105,7 +105,8 @@ async def test_product_lines_make_the_catalogue_and_a_new_line_replaces_one(
     database: Database,
 ) -> None:
     report = await _import(database, PRODUCTS)
-    assert report.errors == [] and report.imported == {"product": 4}
+    assert report.errors == []
+    assert report.imported == {"product": 4}
     changed = {**PRODUCTS[1], "nameEs": "Dominio MX", "prices": {"MXN": 39900}, "active": False}
     report = await _import(database, [changed])
     assert report.imported == {"product": 1}
@@ -198,7 +199,8 @@ async def test_an_order_is_placed_with_its_lines_activity_and_email(shop: Shop) 
     payload = data["createOrder"]
     assert payload["userErrors"] == []
     order = payload["order"]
-    assert order["status"] == "PENDING" and order["customerReference"] == "OC-77"
+    assert order["status"] == "PENDING"
+    assert order["customerReference"] == "OC-77"
     assert order["total"] == {"amount": "999.00", "currency": "MXN"}
     assert order["lines"] == [
         {
@@ -227,7 +229,8 @@ async def test_an_order_is_placed_with_its_lines_activity_and_email(shop: Shop) 
         "Factura a fin de mes",
         order["number"],
     )
-    assert row.created_by is not None and line_count == 2
+    assert row.created_by is not None
+    assert line_count == 2
     assert (activity.action, activity.target) == (ActivityAction.ORDER_PLACED, row.number)
     assert email.template == "order_confirmation"
     assert email.recipients == ["compras@example.com"]
