@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from clientzone.config import Settings
 from clientzone.db import Database
 from clientzone.importers.billing import import_billing
+from clientzone.mailers.scheduler import Scheduler
+from clientzone.mailers.worker import MailWorker
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, ActivityEntry
 from clientzone.models.mail import EmailMessage
@@ -29,6 +32,7 @@ from tests.helpers import (
     make_membership,
     make_user,
 )
+from tests.smtp_server import SmtpServer
 
 PRODUCTS = [
     {
@@ -310,3 +314,19 @@ async def test_an_account_in_another_currency_orders_at_its_price(
             },
         )
     assert data["createOrder"]["order"]["total"] == {"amount": "36.05", "currency": "EUR"}
+
+
+async def test_the_confirmation_is_sent_once_and_not_announced_again_as_imported(
+    shop: Shop, mail_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    lines = [{"productCode": "DOM-MX", "quantity": 1}]
+    data = await shop.client.data(CREATE, {"input": {"lines": lines}})
+    number = data["createOrder"]["order"]["number"]
+    scheduler = Scheduler(shop.database, mail_settings)
+    await scheduler.announce_imported()
+    await scheduler.announce_imported()
+    await MailWorker(shop.database, mail_settings).drain()
+    subjects = [str(r.message["Subject"]) for r in smtp_server.received]
+    assert subjects == [f"Pedido {number} confirmado · MX-100"]
+    assert smtp_server.received[0].recipients == ["compras@example.com"]
+    assert "1 x Dominio .mx (DOM-MX), 499.00 MXN c/u: 499.00 MXN" in smtp_server.received[0].text
