@@ -385,6 +385,10 @@ async def _new_case(world: World) -> dict[str, Any]:
     )
 
 
+async def _service(world: World, **extra: Any) -> dict[str, Any]:
+    return {"serviceId": gid("Service", (await world.service()).id), **extra}
+
+
 async def _case(world: World, **extra: Any) -> dict[str, Any]:
     return {"caseId": gid("Case", (await world.case()).id), **extra}
 
@@ -434,6 +438,10 @@ CASES: dict[str, Case] = {
     "Account.catalogue": Case(
         "query($id: ID!) { account(id: $id) { catalogue { code } } }",
         _account_list("ledger").variables,
+    ),
+    "Mutation.requestServiceChange": _mutation(
+        "requestServiceChange",
+        lambda w: _service(w, kind="CANCEL"),  # without the note CANCEL needs: a userError
     ),
     "Mutation.createOrder": _mutation(
         "createOrder", lambda w: _on_account(w, lines=[{"productCode": "NONE", "quantity": 1}])

@@ -24,6 +24,7 @@ from clientzone.schema import (
     passwords,
     payments,
     profile,
+    service_changes,
     sessions,
 )
 from clientzone.schema import staff as staff_schema
@@ -264,6 +265,12 @@ class Mutation:
         resolver=ordering.create_order,
         description="Order products of the catalogue (ORDERS_CREATE); confirmed by email.",
         extensions=account_mutation(Permission.ORDERS_CREATE),
+    )
+    request_service_change: service_changes.RequestServiceChangePayload = strawberry.mutation(
+        resolver=service_changes.request_service_change,
+        description="Ask for an upgrade, downgrade, cancellation or renewal of a service "
+        "(SERVICES_MANAGE): a support case for the staff.",
+        extensions=account_mutation(Permission.SERVICES_MANAGE, service_changes.service_in_input),
     )
     create_case: cases.CreateCasePayload = strawberry.mutation(
         resolver=cases.create_case,

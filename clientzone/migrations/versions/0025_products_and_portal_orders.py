@@ -2,7 +2,7 @@
 
 products (prices per currency as JSON); orders gain origin (IMPORT or
 PORTAL), notes and created_by; cases gain service_id; a SERVICES case
-category with its SERVICE_CHANGE and SERVICE_CREDENTIALS subcategories.
+category (not offered to createCase) with its SERVICE_CHANGE subcategory.
 
 Revision ID: 0025
 Revises: 0020
@@ -24,10 +24,7 @@ TZ = sa.DateTime(timezone=True)
 # As in 0011: category ids derive from their codes.
 NAMESPACE = uuid.UUID("6f1c2a4e-3b7d-5c8e-9a10-2b3c4d5e6f70")
 CATEGORY = ("SERVICES", "Servicios contratados", "Contracted services")
-SUBCATEGORIES = [
-    ("SERVICE_CHANGE", "Cambio de servicio", "Service change"),
-    ("SERVICE_CREDENTIALS", "Credenciales del servicio", "Service credentials"),
-]
+SUBCATEGORIES = [("SERVICE_CHANGE", "Cambio de servicio", "Service change")]
 
 
 def _id(code: str) -> uuid.UUID:
@@ -88,7 +85,9 @@ def upgrade() -> None:
                 "name_es": es,
                 "name_en": en,
                 "position": position.scalar_one(),
-                "active": True,
+                # Not offered to createCase: its cases come from
+                # requestServiceChange, linked to their service.
+                "active": False,
             }
         ],
     )
