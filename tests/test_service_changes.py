@@ -48,23 +48,28 @@ class Desk:
     client: GraphQLClient
 
 
+async def _service(database: Database, account: Account, name: str = "Hosting Pro") -> Service:
+    service = Service(
+        account_id=account.id,
+        name=name,
+        kind=ServiceKind.HOSTING,
+        status=ServiceStatus.ACTIVE,
+        billing_cycle=BillingCycle.MONTHLY,
+        currency=account.currency,
+        recurring_minor=29900,
+    )
+    async with database.session() as session, session.begin():
+        session.add(service)
+    return service
+
+
 @pytest.fixture
 async def desk(app: Any, database: Database) -> AsyncIterator[Desk]:
     account = await make_account(database, number="MX-300", email="cuenta@example.com")
     user = await make_user(database, "tecnico@example.com")
     permissions = [Permission.SERVICES_MANAGE, Permission.SERVICES_VIEW, Permission.CASES_VIEW]
     await make_membership(database, user, account, Role.MEMBER, permissions)
-    service = Service(
-        account_id=account.id,
-        name="Hosting Pro",
-        kind=ServiceKind.HOSTING,
-        status=ServiceStatus.ACTIVE,
-        billing_cycle=BillingCycle.MONTHLY,
-        currency="MXN",
-        recurring_minor=29900,
-    )
-    async with database.session() as session, session.begin():
-        session.add(service)
+    service = await _service(database, account)
     async with http_client(app) as http:
         yield Desk(
             database, account, service, GraphQLClient(http, await issue_token(database, user))
@@ -146,16 +151,6 @@ async def test_bad_input_and_a_second_open_request_are_user_errors(desk: Desk) -
 
 async def test_a_service_of_another_account_is_not_found(app: Any, desk: Desk) -> None:
     other = await make_account(desk.database, number="MX-301")
-    service = Service(
-        account_id=other.id,
-        name="Ajeno",
-        kind=ServiceKind.DOMAIN,
-        status=ServiceStatus.ACTIVE,
-        billing_cycle=BillingCycle.YEARLY,
-        currency="MXN",
-        recurring_minor=100,
-    )
-    async with desk.database.session() as session, session.begin():
-        session.add(service)
+    service = await _service(desk.database, other, "Ajeno")
     variables = {"input": {"serviceId": gid("Service", service.id), "kind": "RENEW"}}
     assert await desk.client.error_codes(REQUEST, variables) == ["NOT_FOUND"]

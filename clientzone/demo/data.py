@@ -554,7 +554,31 @@ def billing_lines() -> list[str]:
                 "nextDueOn": (SINCE + timedelta(days=30 * MONTHS)).date().isoformat(),
             }
         )
+    lines.extend(DEMO_PRODUCTS)
     return [json.dumps(line) for line in lines]
+
+
+# The catalogue (docs/ordering.md): priced in the demo accounts' currencies.
+DEMO_PRODUCTS: list[dict[str, Any]] = [
+    {
+        "type": "product",
+        "code": "DOM-MX",
+        "nameEs": "Dominio .mx (1 año)",
+        "nameEn": ".mx domain (1 year)",
+        "kind": "DOMAIN",
+        "prices": {"MXN": 45000, "ARS": 2500000, "EUR": 2500},
+    },
+    {
+        "type": "product",
+        "code": "HOST-S",
+        "nameEs": "Alojamiento S",
+        "nameEn": "Hosting S",
+        "descriptionEs": "10 GB, correo incluido",
+        "descriptionEn": "10 GB, email included",
+        "kind": "HOSTING",
+        "prices": {"MXN": 25000, "ARS": 1500000, "EUR": 1200},
+    },
+]
 
 
 async def _add_legacy_and_invitations(session: AsyncSession) -> int:
