@@ -443,6 +443,15 @@ CASES: dict[str, Case] = {
         "requestServiceChange",
         lambda w: _service(w, kind="CANCEL"),  # without the note CANCEL needs: a userError
     ),
+    "Mutation.resetServiceCredentials": Case(
+        "mutation($input: ServiceInput!) { resetServiceCredentials(input: $input) { __typename } }",
+        lambda w: _wrap(_service(w)),
+    ),
+    "Mutation.revealServiceCredentials": Case(
+        "mutation($input: ServiceInput!) { revealServiceCredentials(input: $input) "
+        "{ userErrors { code } } }",
+        lambda w: _wrap(_service(w)),
+    ),
     "Mutation.createOrder": _mutation(
         "createOrder", lambda w: _on_account(w, lines=[{"productCode": "NONE", "quantity": 1}])
     ),
@@ -567,6 +576,7 @@ PERSON_ONLY_FOR_CLIENTS = {
     "Mutation.removeMember",
     "Mutation.reportPayment",
     "Mutation.resendInvitation",
+    "Mutation.revealServiceCredentials",
     "Mutation.revokeApiClient",
     "Mutation.rotateApiClientKey",
     "Mutation.setMemberAccess",

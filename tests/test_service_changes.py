@@ -3,14 +3,18 @@ one open at a time, with its activity, its email and every userError."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
+from clientzone.config import Settings
+from clientzone.core.credentials import CredentialsUnreadable, unseal
 from clientzone.db import Database
+from clientzone.importers.billing import import_billing
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, ActivityEntry
 from clientzone.models.cases import Case, CaseCategory, CaseStatus, CaseSubcategory
@@ -154,3 +158,162 @@ async def test_a_service_of_another_account_is_not_found(app: Any, desk: Desk) -
     service = await _service(desk.database, other, "Ajeno")
     variables = {"input": {"serviceId": gid("Service", service.id), "kind": "RENEW"}}
     assert await desk.client.error_codes(REQUEST, variables) == ["NOT_FOUND"]
+
+
+REVEAL = """
+mutation($input: ServiceInput!) {
+  revealServiceCredentials(input: $input) {
+    credentials { username password }
+    userErrors { field code message }
+  }
+}
+"""
+RESET = """
+mutation($input: ServiceInput!) {
+  resetServiceCredentials(input: $input) {
+    changeRequest { kind caseNumber status }
+    userErrors { field code message }
+  }
+}
+"""
+SECRET = "Zq8-very-secret-panel-password"
+
+
+def _service_line(external_id: str, **extra: Any) -> str:
+    return json.dumps(
+        {
+            "type": "service",
+            "externalId": external_id,
+            "account": "MX-300",
+            "name": f"Hosting {external_id}",
+            "kind": "HOSTING",
+            "recurringAmount": "299.00",
+            **extra,
+        }
+    )
+
+
+async def test_imported_credentials_are_sealed_and_revealed_with_activity(
+    desk: Desk, settings: Settings
+) -> None:
+    credentials = {"username": "esperanza", "password": SECRET}
+    report = await import_billing(
+        desk.database,
+        [_service_line("s-1", credentials=credentials)],
+        credentials_key=settings.credentials_key(),
+    )
+    assert report.errors == []
+    async with desk.database.session() as session:
+        service = (
+            await session.execute(select(Service).where(Service.external_id == "s-1"))
+        ).scalar_one()
+        raw = (
+            await session.execute(
+                text("SELECT credentials_sealed FROM services WHERE external_id = 's-1'")
+            )
+        ).scalar_one()
+    assert SECRET not in raw
+    assert "esperanza" not in raw
+    listed = await desk.client.data(
+        "{ account { services(first: 5) { nodes { name hasCredentials } } } }"
+    )
+    assert {s["name"]: s["hasCredentials"] for s in listed["account"]["services"]["nodes"]} == {
+        "Hosting Pro": False,
+        "Hosting s-1": True,
+    }
+    variables = {"input": {"serviceId": gid("Service", service.id)}}
+    for _ in range(2):
+        data = await desk.client.data(REVEAL, variables)
+        assert data["revealServiceCredentials"] == {
+            "credentials": {"username": "esperanza", "password": SECRET},
+            "userErrors": [],
+        }
+    async with desk.database.session() as session:
+        entries = list((await session.execute(select(ActivityEntry))).scalars())
+    assert [(e.action, e.target) for e in entries] == [
+        (ActivityAction.SERVICE_CREDENTIALS_REVEALED, "Hosting s-1")
+    ] * 2
+    # sealed with another key: not readable, never junk
+    other = settings.model_copy(update={"service_credentials_key": "k" * 40})
+    assert other.credentials_key() != settings.credentials_key()
+    with pytest.raises(CredentialsUnreadable):
+        unseal(other.credentials_key(), raw)
+
+
+async def test_a_service_without_credentials_has_none_to_reveal(desk: Desk) -> None:
+    variables = {"input": {"serviceId": gid("Service", desk.service.id)}}
+    data = await desk.client.data(REVEAL, variables, headers={"Accept-Language": "es"})
+    assert data["revealServiceCredentials"] == {
+        "credentials": None,
+        "userErrors": [
+            {
+                "field": "serviceId",
+                "code": "NO_CREDENTIALS",
+                "message": "No guardamos credenciales de este servicio.",
+            }
+        ],
+    }
+
+
+async def test_bad_credentials_on_a_service_line_are_bad_lines(
+    desk: Desk, settings: Settings
+) -> None:
+    key = settings.credentials_key()
+    good = {"username": "u", "password": "p"}
+    lines = [
+        _service_line("b-1", credentials="u:p"),
+        _service_line("b-2", credentials={"username": "u"}),
+        _service_line("b-3", credentials={"username": " ", "password": "p"}),
+        _service_line("b-4", credentials={"username": "u", "password": "p" * 201}),
+    ]
+    report = await import_billing(desk.database, lines, credentials_key=key)
+    assert report.errors == [
+        (1, "credentials must be an object with username and password"),
+        (2, "credentials.password is missing, not a text or longer than 200 characters"),
+        (3, "username is missing or not a text"),
+        (4, "credentials.password is missing, not a text or longer than 200 characters"),
+    ]
+    report = await import_billing(desk.database, [_service_line("b-5", credentials=good)])
+    assert report.errors == [(1, "credentials cannot be stored: the import was given no key")]
+
+
+async def test_new_credentials_are_asked_for_once_at_a_time(desk: Desk) -> None:
+    variables = {"input": {"serviceId": gid("Service", desk.service.id)}}
+    first = (await desk.client.data(RESET, variables))["resetServiceCredentials"]
+    assert first["userErrors"] == []
+    again = (await desk.client.data(RESET, variables, headers={"Accept-Language": "en"}))[
+        "resetServiceCredentials"
+    ]
+    number = first["changeRequest"]["caseNumber"]
+    assert again == {
+        "changeRequest": None,
+        "userErrors": [
+            {
+                "field": "serviceId",
+                "code": "ALREADY_REQUESTED",
+                "message": f"There is already an open request for this service (case {number}).",
+            }
+        ],
+    }
+    # the same asked as a change kind is the same request
+    same = await desk.client.data(REQUEST, _input(desk, "NEW_CREDENTIALS"))
+    assert [e["code"] for e in same["requestServiceChange"]["userErrors"]] == ["ALREADY_REQUESTED"]
+    # a change of plan is another matter: not blocked by it, and the service
+    # shows the change request first
+    change = await desk.client.data(REQUEST, _input(desk, "RENEW"))
+    assert change["requestServiceChange"]["userErrors"] == []
+    async with desk.database.session() as session:
+        cases = list((await session.execute(select(Case).order_by(Case.number))).scalars())
+        activity = [e.action for e in (await session.execute(select(ActivityEntry))).scalars()]
+    assert [(c.subject, c.fields) for c in cases] == [
+        ("Nuevas credenciales para Hosting Pro", {"kind": "NEW_CREDENTIALS"}),
+        ("Renovar Hosting Pro", {"kind": "RENEW"}),
+    ]
+    assert sorted(activity) == sorted(
+        [
+            ActivityAction.SERVICE_CREDENTIALS_RESET_REQUESTED,
+            ActivityAction.SERVICE_CHANGE_REQUESTED,
+        ]
+    )
+    services = (await desk.client.data(SERVICES))["account"]["services"]["nodes"]
+    assert services[0]["openChangeRequest"]["kind"] == "RENEW"

@@ -625,6 +625,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Cuéntanos por qué quieres darlo de baja.",
         Locale.EN: "Tell us why you want to cancel it.",
     },
+    "service.no_credentials": {
+        Locale.ES: "No guardamos credenciales de este servicio.",
+        Locale.EN: "We hold no credentials for this service.",
+    },
     "service.change_already_requested": {
         Locale.ES: "Ya hay una solicitud abierta para este servicio (caso {number}).",
         Locale.EN: "There is already an open request for this service (case {number}).",

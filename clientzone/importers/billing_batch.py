@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clientzone.core.credentials import seal
 from clientzone.importers import billing_lines as parse
 from clientzone.importers.billing_lines import (
     AccountRecord,
@@ -134,9 +135,12 @@ _TABLES: dict[str, Any] = {
 class Batch:
     """What one batch knows (looked up in bulk) and what it will write."""
 
-    def __init__(self, document_types: frozenset[str]) -> None:
+    def __init__(
+        self, document_types: frozenset[str], credentials_key: bytes | None = None
+    ) -> None:
         self.now = utcnow()
         self.document_types = document_types
+        self.credentials_key = credentials_key
         self.accounts: dict[str, _Account] = {}
         self.seen: dict[str, set[str]] = {key: set() for key in _EXTERNAL_IDS}
         self.invoices: dict[tuple[uuid.UUID, str], _Invoice] = {}
@@ -523,6 +527,11 @@ class Batch:
     def _service(self, record: ServiceRecord) -> None:
         account = self._account_of(record.account)
         recurring = parse.minor("recurringAmount", record.recurring_amount, account.currency)
+        sealed = None
+        if record.credentials is not None:
+            if self.credentials_key is None:
+                raise BadLine("credentials cannot be stored: the import was given no key")
+            sealed = seal(self.credentials_key, record.credentials)
         service_id = new_id()
         row: dict[str, Any] = {
             "id": service_id,
@@ -539,6 +548,7 @@ class Batch:
             "created_at": self.now,
             "started_on": record.started_on,
             "access_instructions": record.access_instructions,
+            "credentials_sealed": sealed,
         }
         self.rows["services"].append(row)
         self.statuses[("service", record.external_id)] = _Status(service_id, record.status, row)

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from clientzone.core import validators
+from clientzone.core.credentials import Credentials
 from clientzone.core.money import from_minor, minor_unit_exponent, to_minor
 from clientzone.models.invoices import DocumentKind, InvoiceStatus
 from clientzone.models.ledger import MovementKind
@@ -257,6 +258,7 @@ class ServiceRecord:
     recurring_amount: Decimal
     started_on: date | None = None
     access_instructions: str | None = None
+    credentials: Credentials | None = None  # sealed before it is written
 
 
 @dataclass(frozen=True)
@@ -471,7 +473,21 @@ def service_record(data: dict[str, Any], external_id: str) -> ServiceRecord:
         recurring_amount=number(data, "recurringAmount"),
         started_on=day(data, "startedOn", required=False),
         access_instructions=text(data, "accessInstructions", 4000, required=False),
+        credentials=_credentials(data),
     )
+
+
+def _credentials(data: dict[str, Any]) -> Credentials | None:
+    """{"username": ..., "password": ...}: the control panel's login."""
+    raw = data.get("credentials")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadLine("credentials must be an object with username and password")
+    password = raw.get("password")
+    if not isinstance(password, str) or not password or len(password) > 200:
+        raise BadLine("credentials.password is missing, not a text or longer than 200 characters")
+    return Credentials(username=required_text(raw, "username", 200), password=password)
 
 
 def record(kind: str, data: dict[str, Any], external_id: str) -> Record:

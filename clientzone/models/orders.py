@@ -212,6 +212,9 @@ class Service(SQLModel, table=True):
     started_on: date | None = Field(default=None, sa_type=Date)
     access_instructions: str | None = Field(default=None, sa_type=Text)
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The control panel's user and password, sealed (core/credentials.py):
+    # never the plain text.
+    credentials_sealed: str | None = Field(default=None, sa_type=Text)
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,12 @@ class Service(Node):
     row: strawberry.Private[models.Service]
 
     @strawberry.field(
+        description="Whether revealServiceCredentials has a control-panel login to show."
+    )
+    def has_credentials(self) -> bool:
+        return self.row.credentials_sealed is not None
+
+    @strawberry.field(
         description="The change asked for with requestServiceChange and not yet settled; "
         "null when there is none."
     )

@@ -13,7 +13,11 @@ from clientzone.models.cases import Case as CaseRow
 from clientzone.models.cases import CaseStatus
 from clientzone.models.orders import account_of_service
 from clientzone.resolvers import service_changes as resolvers
-from clientzone.resolvers.service_changes import ServiceChangeErrorCode, ServiceChangeKind
+from clientzone.resolvers.service_changes import (
+    CredentialsErrorCode,
+    ServiceChangeErrorCode,
+    ServiceChangeKind,
+)
 from clientzone.schema import cases as _cases  # noqa: F401  (registers CaseStatus first)
 from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
@@ -78,4 +82,54 @@ async def request_service_change(
     return RequestServiceChangePayload(
         change_request=ServiceChangeRequest.of(outcome.value) if outcome.value else None,
         user_errors=user_errors(ServiceChangeError, outcome.errors, ctx.locale),
+    )
+
+
+@strawberry.input(description="A service of the account, by ID.")
+class ServiceInput:
+    service_id: strawberry.ID
+
+
+async def reset_service_credentials(info: Info, input: ServiceInput) -> RequestServiceChangePayload:
+    ctx = info.context
+    outcome = await resolvers.reset_service_credentials(
+        ctx, scoped_account(info), str(input.service_id)
+    )
+    return RequestServiceChangePayload(
+        change_request=ServiceChangeRequest.of(outcome.value) if outcome.value else None,
+        user_errors=user_errors(ServiceChangeError, outcome.errors, ctx.locale),
+    )
+
+
+strawberry.enum(CredentialsErrorCode)
+
+
+@strawberry.type
+class ServiceCredentialsError(UserError):
+    code: CredentialsErrorCode
+
+
+@strawberry.type(description="A service's control-panel login. Never cache or log it.")
+class ServiceCredentials:
+    username: str
+    password: str
+
+
+@strawberry.type
+class RevealServiceCredentialsPayload:
+    credentials: ServiceCredentials | None
+    user_errors: list[ServiceCredentialsError]
+
+
+async def reveal_service_credentials(
+    info: Info, input: ServiceInput
+) -> RevealServiceCredentialsPayload:
+    ctx = info.context
+    outcome = await resolvers.reveal_credentials(ctx, scoped_account(info), str(input.service_id))
+    found = outcome.value
+    return RevealServiceCredentialsPayload(
+        credentials=(
+            ServiceCredentials(username=found.username, password=found.password) if found else None
+        ),
+        user_errors=user_errors(ServiceCredentialsError, outcome.errors, ctx.locale),
     )

@@ -2,7 +2,8 @@
 
 products (prices per currency as JSON); orders gain origin (IMPORT or
 PORTAL), notes and created_by; cases gain service_id; a SERVICES case
-category (not offered to createCase) with its SERVICE_CHANGE subcategory.
+category (not offered to createCase) with its SERVICE_CHANGE and
+SERVICE_CREDENTIALS subcategories; services gain credentials_sealed.
 
 Revision ID: 0025
 Revises: 0020
@@ -24,7 +25,10 @@ TZ = sa.DateTime(timezone=True)
 # As in 0011: category ids derive from their codes.
 NAMESPACE = uuid.UUID("6f1c2a4e-3b7d-5c8e-9a10-2b3c4d5e6f70")
 CATEGORY = ("SERVICES", "Servicios contratados", "Contracted services")
-SUBCATEGORIES = [("SERVICE_CHANGE", "Cambio de servicio", "Service change")]
+SUBCATEGORIES = [
+    ("SERVICE_CHANGE", "Cambio de servicio", "Service change"),
+    ("SERVICE_CREDENTIALS", "Nuevas credenciales", "New credentials"),
+]
 
 
 def _id(code: str) -> uuid.UUID:
@@ -58,6 +62,8 @@ def upgrade() -> None:
         batch.create_foreign_key(
             "fk_orders_created_by_users", "users", ["created_by"], ["id"], ondelete="SET NULL"
         )
+    with op.batch_alter_table("services") as batch:
+        batch.add_column(sa.Column("credentials_sealed", sa.Text(), nullable=True))
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("service_id", sa.Uuid(), nullable=True))
         batch.create_foreign_key(
@@ -130,6 +136,8 @@ def downgrade() -> None:
         batch.drop_index("ix_cases_service_id")
         batch.drop_constraint("fk_cases_service_id_services", type_="foreignkey")
         batch.drop_column("service_id")
+    with op.batch_alter_table("services") as batch:
+        batch.drop_column("credentials_sealed")
     with op.batch_alter_table("orders") as batch:
         batch.drop_constraint("fk_orders_created_by_users", type_="foreignkey")
         batch.drop_column("created_by")
