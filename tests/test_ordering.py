@@ -111,6 +111,9 @@ async def test_product_lines_make_the_catalogue_and_a_new_line_replaces_one(
     report = await _import(database, PRODUCTS)
     assert report.errors == []
     assert report.imported == {"product": 4}
+    again = await _import(database, PRODUCTS)
+    assert again.imported == {}
+    assert again.skipped == 4
     changed = {**PRODUCTS[1], "nameEs": "Dominio MX", "prices": {"MXN": 39900}, "active": False}
     report = await _import(database, [changed])
     assert report.imported == {"product": 1}

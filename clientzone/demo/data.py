@@ -407,7 +407,9 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
             message.id, message.status = email_id, EmailStatus.SENT
             message.created_at = message.next_attempt_at = message.sent_at = sent_at
             added += 1
-    report = await import_billing(database, billing_lines())
+    report = await import_billing(
+        database, billing_lines(), credentials_key=settings.credentials_key()
+    )
     assert not report.errors, report.errors
     assert report.stopped is None, report.stopped
     creators = {
@@ -552,11 +554,19 @@ def billing_lines() -> list[str]:
                 "billingCycle": cycle,
                 "recurringAmount": amount,
                 "nextDueOn": (SINCE + timedelta(days=30 * MONTHS)).date().isoformat(),
+                **DEMO_CREDENTIALS.get(name, {}),
             }
         )
     lines.extend(DEMO_PRODUCTS)
     return [json.dumps(line) for line in lines]
 
+
+# A control-panel login to reveal (docs/ordering.md), sealed on import.
+DEMO_CREDENTIALS: dict[str, dict[str, Any]] = {
+    "Portal de pedidos Pro": {
+        "credentials": {"username": "esperanza", "password": "demo-panel-2026"}
+    }
+}
 
 # The catalogue (docs/ordering.md): priced in the demo accounts' currencies.
 DEMO_PRODUCTS: list[dict[str, Any]] = [

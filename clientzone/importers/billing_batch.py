@@ -118,6 +118,18 @@ _STATUS_OF: dict[str, type[OrderStatus] | type[ServiceStatus]] = {
 _STATUS_TABLES: dict[str, Any] = {"order": Order, "service": Service}
 
 
+# What a product line sets (compared with the stored product: unchanged is skipped).
+_PRODUCT_COLUMNS = (
+    "code",
+    "name_es",
+    "name_en",
+    "description_es",
+    "description_en",
+    "kind",
+    "active",
+    "prices",
+)
+
 # The rows a batch writes, in the order they are inserted (parents first).
 _TABLES: dict[str, Any] = {
     "accounts": Account,
@@ -155,6 +167,7 @@ class Batch:
         # pending row of one added in this batch; and the changes to existing ones.
         self.products: dict[str, uuid.UUID | dict[str, Any]] = {}
         self.product_updates: dict[uuid.UUID, dict[str, Any]] = {}
+        self.product_values: dict[uuid.UUID, dict[str, Any]] = {}  # as stored
 
     # --- looking up ----------------------------------------------------------
 
@@ -168,9 +181,10 @@ class Batch:
         }
         if codes:
             product = table(Product)
-            query = select(product.c.id, product.c.code)
+            query = select(product.c.id, *(product.c[name] for name in _PRODUCT_COLUMNS))
             for row in await _rows_in(session, query, product.c.code, codes):
                 self.products[row.code] = row.id
+                self.product_values[row.id] = {n: getattr(row, n) for n in _PRODUCT_COLUMNS}
         for line in lines:
             data = line.data
             numbers.update(_strings(data.get("account"), data.get("parent")))
@@ -264,8 +278,7 @@ class Batch:
             self._account(parse.account_record(line.data))
             return True
         if line.kind == "product":
-            self._product(parse.product_record(line.data))
-            return True
+            return self._product(parse.product_record(line.data))
         assert line.external_id is not None
         if line.external_id in self.seen[_SEEN_IN[line.kind]]:
             return self._status_change(line)
@@ -554,17 +567,23 @@ class Batch:
         self.statuses[("service", record.external_id)] = _Status(service_id, record.status, row)
         self.seen["service"].add(record.external_id)
 
-    def _product(self, record: ProductRecord) -> None:
-        """A new code is added; a known one takes the line's values whole."""
+    def _product(self, record: ProductRecord) -> bool:
+        """A new code is added; a known one takes the line's values whole
+        (False, as imported before, when they are the ones it has)."""
         known = self.products.get(record.code)
         if isinstance(known, dict):
             known.update(record.values, updated_at=self.now)
         elif known is not None:
+            stored = self.product_values.get(known)
+            if stored == record.values:
+                return False
+            self.product_values[known] = dict(record.values)
             self.product_updates[known] = {**record.values, "updated_at": self.now}
         else:
             row = {"id": new_id(), **record.values, "created_at": self.now, "updated_at": self.now}
             self.rows["products"].append(row)
             self.products[record.code] = row
+        return True
 
     # --- writing -----------------------------------------------------------------
 
