@@ -18,6 +18,7 @@ from clientzone.db import RequestDb
 from clientzone.models.accounts import Account, accounts_by_ids
 from clientzone.models.base import today
 from clientzone.models.cases import (
+    Case,
     CaseAttachment,
     CaseCategory,
     CaseComment,
@@ -28,6 +29,7 @@ from clientzone.models.cases import (
     comments_first_pages,
     count_attachments,
     count_comments,
+    open_service_requests,
     subcategories,
     subcategories_by_ids,
 )
@@ -176,6 +178,10 @@ class Loaders:
     @cached_property
     def case_category_by_id(self) -> DataLoader[uuid.UUID, CaseCategory | None]:
         return by_key(self.db, categories_by_ids)
+
+    @cached_property
+    def open_request_by_service(self) -> DataLoader[uuid.UUID, Case | None]:
+        return by_key(self.db, open_service_requests)
 
     @cached_property
     def case_subcategory_by_id(self) -> DataLoader[uuid.UUID, CaseSubcategory | None]:

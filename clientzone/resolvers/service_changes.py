@@ -27,7 +27,7 @@ from clientzone.core.ids import decode_id_of
 from clientzone.models import cases as case_models
 from clientzone.models.accounts import Account
 from clientzone.models.activity import ActivityAction, record_activity
-from clientzone.models.cases import Case, CaseStatus, CaseSubcategory
+from clientzone.models.cases import Case, CaseSubcategory
 from clientzone.models.orders import Service
 from clientzone.models.users import Locale
 from clientzone.resolvers.activity import actor
@@ -39,7 +39,6 @@ logger = logging.getLogger("clientzone.services")
 NOTE_MAX = 2000
 SUBCATEGORY = "SERVICE_CHANGE"
 CREDENTIALS_SUBCATEGORY = "SERVICE_CREDENTIALS"
-OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING_ON_CUSTOMER)
 
 
 class ServiceChangeKind(StrEnum):
@@ -83,7 +82,7 @@ async def open_request(
         .join(CaseSubcategory, col(CaseSubcategory.id) == col(Case.subcategory_id))
         .where(
             col(Case.service_id) == service_id,
-            col(Case.status).in_(OPEN_STATUSES),
+            col(Case.status).in_(case_models.OPEN_CASE_STATUSES),
             col(CaseSubcategory.code) == subcategory,
         )
         .order_by(col(Case.created_at).desc())
@@ -94,10 +93,7 @@ async def open_request(
 
 async def open_request_of(ctx: Context, service_id: uuid.UUID) -> Case | None:
     """The open change request, else the open request for new credentials."""
-    async with ctx.db.read() as session:
-        return await open_request(session, service_id) or await open_request(
-            session, service_id, CREDENTIALS_SUBCATEGORY
-        )
+    return await ctx.loaders.open_request_by_service.load(service_id)
 
 
 @dataclass(frozen=True)
