@@ -311,9 +311,14 @@ async def test_new_credentials_are_asked_for_once_at_a_time(desk: Desk) -> None:
     ]
     assert sorted(activity) == sorted(
         [
-            ActivityAction.SERVICE_CREDENTIALS_RESET_REQUESTED,
+            ActivityAction.SERVICE_CREDENTIALS_REQUESTED,
             ActivityAction.SERVICE_CHANGE_REQUESTED,
         ]
     )
     services = (await desk.client.data(SERVICES))["account"]["services"]["nodes"]
     assert services[0]["openChangeRequest"]["kind"] == "RENEW"
+
+
+def test_every_activity_action_fits_its_column() -> None:
+    # StrEnumType stores VARCHAR(32): PostgreSQL refuses a longer name.
+    assert max(len(action.value) for action in ActivityAction) <= 32

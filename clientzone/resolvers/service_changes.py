@@ -201,7 +201,7 @@ async def reset_service_credentials(
         kind=kind.value,
         subject=_SUBJECTS[account.locale][kind],
         description=note,
-        action=ActivityAction.SERVICE_CREDENTIALS_RESET_REQUESTED,
+        action=ActivityAction.SERVICE_CREDENTIALS_REQUESTED,
     )
     return await _open_case(ctx, account, _service_id(service_global_id), request, FieldErrors())
 
