@@ -503,7 +503,12 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> ImportReport:
         database = _database(settings)
         try:
-            report = await import_billing(database, lines, progress=progress)
+            report = await import_billing(
+                database,
+                lines,
+                progress=progress,
+                credentials_key=settings.credentials_key(),
+            )
             if report.imported.keys() & {"invoice", "order", "service"}:
                 # Queued now, sent by the workers: new invoices, orders placed
                 # or changed, services begun or stopped are announced once.

@@ -7,6 +7,7 @@ a bad deployment stops at start-up with a message a person can act on.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -125,6 +126,10 @@ class Settings(BaseSettings):
     # On SIGTERM: how long in-flight requests and the mail batch in hand get.
     shutdown_grace_seconds: float = Field(default=20.0, gt=0, le=600)
     secret_key: str = Field(default=INSECURE_DEV_SECRET, min_length=32)
+    # Seals services' control-panel credentials (Fernet). Unset: derived from
+    # SECRET_KEY, so changing SECRET_KEY would make them unreadable; set it
+    # once to keep them across a SECRET_KEY rotation (docs/deployment.md).
+    service_credentials_key: str | None = Field(default=None, min_length=32)
     public_base_url: str = "http://127.0.0.1:8000"
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -413,6 +418,11 @@ class Settings(BaseSettings):
                 "reach the internal network)"
             )
         return self
+
+    def credentials_key(self) -> bytes:
+        """The Fernet key sealing service credentials (urlsafe base64 of 32 bytes)."""
+        secret = self.service_credentials_key or self.secret_key
+        return base64.urlsafe_b64encode(_derive_key(secret, "service-credentials"))
 
     def key(self, purpose: str) -> bytes:
         """A key for one purpose derived from SECRET_KEY, so that a signature made

@@ -19,6 +19,7 @@ from clientzone.models.accounts import Account, accounts_by_ids
 from clientzone.models.announcements import first_pages as announcement_first_pages
 from clientzone.models.base import today, utcnow
 from clientzone.models.cases import (
+    Case,
     CaseAttachment,
     CaseCategory,
     CaseComment,
@@ -29,6 +30,7 @@ from clientzone.models.cases import (
     comments_first_pages,
     count_attachments,
     count_comments,
+    open_service_requests,
     subcategories,
     subcategories_by_ids,
 )
@@ -205,6 +207,10 @@ class Loaders:
     @cached_property
     def case_category_by_id(self) -> DataLoader[uuid.UUID, CaseCategory | None]:
         return by_key(self.db, categories_by_ids)
+
+    @cached_property
+    def open_request_by_service(self) -> DataLoader[uuid.UUID, Case | None]:
+        return by_key(self.db, open_service_requests)
 
     @cached_property
     def case_subcategory_by_id(self) -> DataLoader[uuid.UUID, CaseSubcategory | None]:

@@ -393,6 +393,10 @@ async def _new_case(world: World) -> dict[str, Any]:
     )
 
 
+async def _service(world: World, **extra: Any) -> dict[str, Any]:
+    return {"serviceId": gid("Service", (await world.service()).id), **extra}
+
+
 async def _case(world: World, **extra: Any) -> dict[str, Any]:
     return {"caseId": gid("Case", (await world.case()).id), **extra}
 
@@ -470,6 +474,26 @@ CASES: dict[str, Case] = {
         _account_list("ledger").variables,
     ),
     "Account.cases": _account_list("cases"),
+    "Account.catalogue": Case(
+        "query($id: ID!) { account(id: $id) { catalogue { code } } }",
+        _account_list("ledger").variables,
+    ),
+    "Mutation.requestServiceChange": _mutation(
+        "requestServiceChange",
+        lambda w: _service(w, kind="CANCEL"),  # without the note CANCEL needs: a userError
+    ),
+    "Mutation.resetServiceCredentials": Case(
+        "mutation($input: ServiceInput!) { resetServiceCredentials(input: $input) { __typename } }",
+        lambda w: _wrap(_service(w)),
+    ),
+    "Mutation.revealServiceCredentials": Case(
+        "mutation($input: ServiceInput!) { revealServiceCredentials(input: $input) "
+        "{ userErrors { code } } }",
+        lambda w: _wrap(_service(w)),
+    ),
+    "Mutation.createOrder": _mutation(
+        "createOrder", lambda w: _on_account(w, lines=[{"productCode": "NONE", "quantity": 1}])
+    ),
     "Mutation.createCase": _mutation("createCase", _new_case),
     "Mutation.addCaseComment": _mutation("addCaseComment", lambda w: _case(w, body="Gracias")),
     "Mutation.addCaseAttachment": Case(
@@ -618,6 +642,7 @@ PERSON_ONLY_FOR_CLIENTS = {
     "Mutation.removeMember",
     "Mutation.reportPayment",
     "Mutation.resendInvitation",
+    "Mutation.revealServiceCredentials",
     "Mutation.revokeApiClient",
     "Mutation.rotateApiClientKey",
     "Mutation.rotateWebhookSecret",

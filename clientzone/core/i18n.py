@@ -649,6 +649,38 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "El caso {number} está cerrado; abre uno nuevo si necesitas algo más.",
         Locale.EN: "Case {number} is closed; open a new one if you need anything else.",
     },
+    "order.unknown_product": {
+        Locale.ES: "No tenemos a la venta el producto «{product}».",
+        Locale.EN: "We do not sell a product \u201c{product}\u201d.",
+    },
+    "order.not_sold_in_currency": {
+        Locale.ES: "El producto «{product}» no se vende en {currency}.",
+        Locale.EN: "The product \u201c{product}\u201d is not sold in {currency}.",
+    },
+    "order.invalid_quantity": {
+        Locale.ES: "La cantidad va de 1 a {maximum}.",
+        Locale.EN: "The quantity goes from 1 to {maximum}.",
+    },
+    "order.no_lines": {
+        Locale.ES: "Añade al menos un producto al pedido.",
+        Locale.EN: "Add at least one product to the order.",
+    },
+    "order.too_many_lines": {
+        Locale.ES: "Un pedido tiene como máximo {maximum} líneas.",
+        Locale.EN: "An order has at most {maximum} lines.",
+    },
+    "service.change_note_required": {
+        Locale.ES: "Cuéntanos por qué quieres darlo de baja.",
+        Locale.EN: "Tell us why you want to cancel it.",
+    },
+    "service.no_credentials": {
+        Locale.ES: "No guardamos credenciales de este servicio.",
+        Locale.EN: "We hold no credentials for this service.",
+    },
+    "service.change_already_requested": {
+        Locale.ES: "Ya hay una solicitud abierta para este servicio (caso {number}).",
+        Locale.EN: "There is already an open request for this service (case {number}).",
+    },
 }
 
 

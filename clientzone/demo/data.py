@@ -409,7 +409,9 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
             message.id, message.status = email_id, EmailStatus.SENT
             message.created_at = message.next_attempt_at = message.sent_at = sent_at
             added += 1
-    report = await import_billing(database, billing_lines())
+    report = await import_billing(
+        database, billing_lines(), credentials_key=settings.credentials_key()
+    )
     assert not report.errors, report.errors
     assert report.stopped is None, report.stopped
     creators = {
@@ -574,9 +576,41 @@ def billing_lines() -> list[str]:
                 "billingCycle": cycle,
                 "recurringAmount": amount,
                 "nextDueOn": (SINCE + timedelta(days=30 * MONTHS)).date().isoformat(),
+                **DEMO_CREDENTIALS.get(name, {}),
             }
         )
+    lines.extend(DEMO_PRODUCTS)
     return [json.dumps(line) for line in lines]
+
+
+# A control-panel login to reveal (docs/ordering.md), sealed on import.
+DEMO_CREDENTIALS: dict[str, dict[str, Any]] = {
+    "Portal de pedidos Pro": {
+        "credentials": {"username": "esperanza", "password": "demo-panel-2026"}
+    }
+}
+
+# The catalogue (docs/ordering.md): priced in the demo accounts' currencies.
+DEMO_PRODUCTS: list[dict[str, Any]] = [
+    {
+        "type": "product",
+        "code": "DOM-MX",
+        "nameEs": "Dominio .mx (1 año)",
+        "nameEn": ".mx domain (1 year)",
+        "kind": "DOMAIN",
+        "prices": {"MXN": 45000, "ARS": 2500000, "EUR": 2500},
+    },
+    {
+        "type": "product",
+        "code": "HOST-S",
+        "nameEs": "Alojamiento S",
+        "nameEn": "Hosting S",
+        "descriptionEs": "10 GB, correo incluido",
+        "descriptionEn": "10 GB, email included",
+        "kind": "HOSTING",
+        "prices": {"MXN": 25000, "ARS": 1500000, "EUR": 1200},
+    },
+]
 
 
 async def _add_legacy_and_invitations(session: AsyncSession) -> int:

@@ -1,8 +1,9 @@
 """Importing the billing system's data from JSON lines (`clientzone import FILE`).
 
 Each line is one object with a `type`: account, invoice, payment, credit_note,
-order or service (docs/billing.md shows each). Everything but accounts carries
-an `externalId`; a line whose externalId was already imported is skipped, so
+order, service or product (docs/billing.md shows each). Everything but
+accounts and products (matched by customer number, by code) carries an
+`externalId`; a line whose externalId was already imported is skipped, so
 the same file can be imported again. Accounts are matched by customer number.
 Invoices, payments and credit notes are posted to the ledger in file order:
 give them in date order.
@@ -78,7 +79,7 @@ def _decode(number: int, raw: str | bytes) -> Line:
             raise BadLine(f"not valid UTF-8 (byte {exc.start + 1})") from None
     data = parse.decode(raw)
     kind = parse.kind_of(data)
-    external_id = None if kind == "account" else parse.required_text(data, "externalId", 100)
+    external_id = None if kind in parse.UNKEYED else parse.required_text(data, "externalId", 100)
     return Line(number, kind, data, external_id)
 
 
@@ -123,15 +124,16 @@ class _Stop(Exception):
 
 
 class _Importer:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, credentials_key: bytes | None) -> None:
         self.database = database
+        self.credentials_key = credentials_key
         self.document_types: frozenset[str] | None = None
 
     async def _prepare(self, session: AsyncSession, lines: Sequence[Line]) -> Batch:
         if self.document_types is None:
             codes = await session.execute(select(table(DocumentType).c.code))
             self.document_types = frozenset(codes.scalars())
-        batch = Batch(self.document_types)
+        batch = Batch(self.document_types, self.credentials_key)
         await batch.look_up(session, lines, lock=not self.database.is_sqlite)
         return batch
 
@@ -182,11 +184,14 @@ async def import_billing(
     lines: Iterable[str | bytes],
     *,
     progress: Callable[[int], None] | None = None,
+    credentials_key: bytes | None = None,
 ) -> ImportReport:
     """Import every line it can; never raises for a line or for the database
-    (a stopped run says so in `report.stopped`)."""
+    (a stopped run says so in `report.stopped`). Services' `credentials` are
+    sealed with `credentials_key` (Settings.credentials_key()); without it a
+    line carrying them is a bad line."""
     report = ImportReport()
-    importer = _Importer(database)
+    importer = _Importer(database, credentials_key)
     pending = list(enumerate(lines, start=1))
     for start in range(0, len(pending), BATCH_SIZE):
         chunk = pending[start : start + BATCH_SIZE]

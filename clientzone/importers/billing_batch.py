@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clientzone.core.credentials import seal
 from clientzone.core.ids import encode_global_id
 from clientzone.core.money import from_minor
 from clientzone.importers import billing_lines as parse
@@ -28,6 +29,7 @@ from clientzone.importers.billing_lines import (
     CreditRecord,
     InvoiceRecord,
     OrderRecord,
+    ProductRecord,
     Record,
     ServiceRecord,
 )
@@ -36,6 +38,7 @@ from clientzone.models.base import new_id, utcnow
 from clientzone.models.invoices import Invoice, InvoiceDocument, InvoiceLine, InvoiceStatus
 from clientzone.models.ledger import LedgerEntry, MovementKind
 from clientzone.models.orders import Order, OrderLine, OrderStatus, Service, ServiceStatus
+from clientzone.models.products import Product
 from clientzone.models.users import Locale
 from clientzone.models.webhooks import emit_many
 
@@ -118,6 +121,18 @@ _STATUS_OF: dict[str, type[OrderStatus] | type[ServiceStatus]] = {
 _STATUS_TABLES: dict[str, Any] = {"order": Order, "service": Service}
 
 
+# What a product line sets (compared with the stored product: unchanged is skipped).
+_PRODUCT_COLUMNS = (
+    "code",
+    "name_es",
+    "name_en",
+    "description_es",
+    "description_en",
+    "kind",
+    "active",
+    "prices",
+)
+
 # The rows a batch writes, in the order they are inserted (parents first).
 _TABLES: dict[str, Any] = {
     "accounts": Account,
@@ -128,15 +143,19 @@ _TABLES: dict[str, Any] = {
     "orders": Order,
     "order_lines": OrderLine,
     "services": Service,
+    "products": Product,
 }
 
 
 class Batch:
     """What one batch knows (looked up in bulk) and what it will write."""
 
-    def __init__(self, document_types: frozenset[str]) -> None:
+    def __init__(
+        self, document_types: frozenset[str], credentials_key: bytes | None = None
+    ) -> None:
         self.now = utcnow()
         self.document_types = document_types
+        self.credentials_key = credentials_key
         self.accounts: dict[str, _Account] = {}
         self.seen: dict[str, set[str]] = {key: set() for key in _EXTERNAL_IDS}
         self.invoices: dict[tuple[uuid.UUID, str], _Invoice] = {}
@@ -149,6 +168,11 @@ class Batch:
         self.events: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
         self.statuses: dict[tuple[str, str], _Status] = {}  # (kind, external id)
         self.status_changes: dict[str, dict[uuid.UUID, Any]] = {k: {} for k in _STATUS_OF}
+        # Products by code: the id of one already in the catalogue, or the
+        # pending row of one added in this batch; and the changes to existing ones.
+        self.products: dict[str, uuid.UUID | dict[str, Any]] = {}
+        self.product_updates: dict[uuid.UUID, dict[str, Any]] = {}
+        self.product_values: dict[uuid.UUID, dict[str, Any]] = {}  # as stored
 
     # --- looking up ----------------------------------------------------------
 
@@ -157,6 +181,15 @@ class Batch:
         invoice_numbers: set[str] = set()
         order_numbers: set[str] = set()
         external: dict[str, set[str]] = {key: set() for key in _EXTERNAL_IDS}
+        codes = {
+            c for line in lines if line.kind == "product" for c in _strings(line.data.get("code"))
+        }
+        if codes:
+            product = table(Product)
+            query = select(product.c.id, *(product.c[name] for name in _PRODUCT_COLUMNS))
+            for row in await _rows_in(session, query, product.c.code, codes):
+                self.products[row.code] = row.id
+                self.product_values[row.id] = {n: getattr(row, n) for n in _PRODUCT_COLUMNS}
         for line in lines:
             data = line.data
             numbers.update(_strings(data.get("account"), data.get("parent")))
@@ -249,6 +282,8 @@ class Batch:
         if line.kind == "account":
             self._account(parse.account_record(line.data))
             return True
+        if line.kind == "product":
+            return self._product(parse.product_record(line.data))
         assert line.external_id is not None
         if line.external_id in self.seen[_SEEN_IN[line.kind]]:
             return self._status_change(line)
@@ -541,6 +576,11 @@ class Batch:
     def _service(self, record: ServiceRecord) -> None:
         account = self._account_of(record.account)
         recurring = parse.minor("recurringAmount", record.recurring_amount, account.currency)
+        sealed = None
+        if record.credentials is not None:
+            if self.credentials_key is None:
+                raise BadLine("credentials cannot be stored: the import was given no key")
+            sealed = seal(self.credentials_key, record.credentials)
         service_id = new_id()
         row: dict[str, Any] = {
             "id": service_id,
@@ -557,10 +597,29 @@ class Batch:
             "created_at": self.now,
             "started_on": record.started_on,
             "access_instructions": record.access_instructions,
+            "credentials_sealed": sealed,
         }
         self.rows["services"].append(row)
         self.statuses[("service", record.external_id)] = _Status(service_id, record.status, row)
         self.seen["service"].add(record.external_id)
+
+    def _product(self, record: ProductRecord) -> bool:
+        """A new code is added; a known one takes the line's values whole
+        (False, as imported before, when they are the ones it has)."""
+        known = self.products.get(record.code)
+        if isinstance(known, dict):
+            known.update(record.values, updated_at=self.now)
+        elif known is not None:
+            stored = self.product_values.get(known)
+            if stored == record.values:
+                return False
+            self.product_values[known] = dict(record.values)
+            self.product_updates[known] = {**record.values, "updated_at": self.now}
+        else:
+            row = {"id": new_id(), **record.values, "created_at": self.now, "updated_at": self.now}
+            self.rows["products"].append(row)
+            self.products[record.code] = row
+        return True
 
     # --- writing -----------------------------------------------------------------
 
@@ -580,6 +639,18 @@ class Batch:
                 [
                     {"paid_id": i.id, "paid": i.paid_minor, "paid_status": i.status}
                     for i in self.paid.values()
+                ],
+            )
+        if self.product_updates:
+            product = table(Product)
+            columns = [c for c in next(iter(self.product_updates.values())) if c != "code"]
+            await session.execute(
+                update(product)
+                .where(product.c.id == bindparam("product_key"))
+                .values({c: bindparam(f"new_{c}") for c in columns}),
+                [
+                    {"product_key": key, **{f"new_{c}": values[c] for c in columns}}
+                    for key, values in self.product_updates.items()
                 ],
             )
         for kind, changes in self.status_changes.items():

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from clientzone.core import validators
+from clientzone.core.credentials import Credentials
 from clientzone.core.money import from_minor, minor_unit_exponent, to_minor
 from clientzone.models.invoices import DocumentKind, InvoiceStatus
 from clientzone.models.ledger import MovementKind
@@ -35,7 +36,9 @@ MAX_TAX_RATE = Decimal(300)  # percent; a rate in basis points (1600) is refused
 MAX_LINES = 1000  # lines of one invoice or order
 MAX_DOCUMENTS = 10
 
-TYPES = ("account", "invoice", "payment", "credit_note", "order", "service")
+TYPES = ("account", "invoice", "payment", "credit_note", "order", "service", "product")
+# Lines keyed by something else than an externalId (a customer number, a product code).
+UNKEYED = ("account", "product")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -78,7 +81,9 @@ def _check_strings(data: dict[str, Any]) -> None:
 def kind_of(data: dict[str, Any]) -> str:
     kind = data.get("type")
     if kind not in TYPES:
-        raise BadLine("type must be account, invoice, payment, credit_note, order or service")
+        raise BadLine(
+            "type must be account, invoice, payment, credit_note, order, service or product"
+        )
     return str(kind)
 
 
@@ -253,6 +258,15 @@ class ServiceRecord:
     recurring_amount: Decimal
     started_on: date | None = None
     access_instructions: str | None = None
+    credentials: Credentials | None = None  # sealed before it is written
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    """A catalogue entry; prices per currency already in minor units."""
+
+    code: str
+    values: dict[str, Any]  # every column but id and the timestamps
 
 
 Record = AccountRecord | InvoiceRecord | CreditRecord | OrderRecord | ServiceRecord
@@ -282,6 +296,49 @@ def account_record(data: dict[str, Any]) -> AccountRecord:
     }
     given = frozenset(column for key, column in ACCOUNT_FIELDS.items() if key in data)
     return AccountRecord(number_, currency, values, parent or None, given)
+
+
+_PRODUCT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def product_record(data: dict[str, Any]) -> ProductRecord:
+    code = required_text(data, "code", 40)
+    if not _PRODUCT_CODE.fullmatch(code):
+        raise BadLine("code may hold only letters, digits, '.', '_' and '-'")
+    active = data.get("active", True)
+    if not isinstance(active, bool):
+        raise BadLine("active must be true or false")
+    return ProductRecord(
+        code=code,
+        values={
+            "code": code,
+            "name_es": required_text(data, "nameEs"),
+            "name_en": required_text(data, "nameEn"),
+            "description_es": text(data, "descriptionEs", 4000, required=False),
+            "description_en": text(data, "descriptionEn", 4000, required=False),
+            "kind": enum(data, "kind", ServiceKind, "OTHER"),
+            "active": active,
+            "prices": _prices(data),
+        },
+    )
+
+
+def _prices(data: dict[str, Any]) -> dict[str, int]:
+    """{"EUR": 1200}: whole minor units per ISO 4217 currency."""
+    raw = data.get("prices")
+    if not isinstance(raw, dict):
+        raise BadLine("prices must be an object of currency codes and amounts in minor units")
+    prices: dict[str, int] = {}
+    for currency, amount in raw.items():
+        code = currency.strip().upper()
+        if len(code) != 3 or not code.isalpha() or not code.isascii():
+            raise BadLine(f"prices: {currency!r} is not an ISO 4217 code")
+        name = f"prices.{code}"
+        value = number({name: amount}, name, maximum=Decimal(MAX_AMOUNT_MINOR))
+        if value != value.to_integral_value():
+            raise BadLine(f"{name} must be a whole number of minor units")
+        prices[code] = int(value)
+    return prices
 
 
 def _items(data: dict[str, Any]) -> list[Item]:
@@ -416,7 +473,21 @@ def service_record(data: dict[str, Any], external_id: str) -> ServiceRecord:
         recurring_amount=number(data, "recurringAmount"),
         started_on=day(data, "startedOn", required=False),
         access_instructions=text(data, "accessInstructions", 4000, required=False),
+        credentials=_credentials(data),
     )
+
+
+def _credentials(data: dict[str, Any]) -> Credentials | None:
+    """{"username": ..., "password": ...}: the control panel's login."""
+    raw = data.get("credentials")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadLine("credentials must be an object with username and password")
+    password = raw.get("password")
+    if not isinstance(password, str) or not password or len(password) > 200:
+        raise BadLine("credentials.password is missing, not a text or longer than 200 characters")
+    return Credentials(username=required_text(raw, "username", 200), password=password)
 
 
 def record(kind: str, data: dict[str, Any], external_id: str) -> Record:

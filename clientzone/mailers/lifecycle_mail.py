@@ -1,7 +1,8 @@
 """Order and service mail that follows the billing import (scheduler facts,
 sent exactly once each like the invoice mail, mailers/scheduler.py):
 
-- "order_placed" once per order, PRODUCTS: an order ordered in the last
+- "order_placed" once per imported order, PRODUCTS (one placed in the portal
+  had its "order_confirmation" then): an order ordered in the last
   INVOICE_ISSUED_CUTOFF_DAYS (the cut-off of "invoice issued": a first import
   of years of orders tells nobody);
 - "order_status" once per order and status, PRODUCTS: an import changed the
@@ -26,7 +27,7 @@ from clientzone.config import Settings
 from clientzone.mailers.invoice_mail import Fact, money
 from clientzone.models.contacts import EmailCategory
 from clientzone.models.jobs import ScheduledJob
-from clientzone.models.orders import Order, Service, ServiceKind, ServiceStatus
+from clientzone.models.orders import Order, OrderOrigin, Service, ServiceKind, ServiceStatus
 
 ORDER_PLACED = "order_placed"
 ORDER_STATUS = "order_status"
@@ -70,7 +71,11 @@ async def order_facts(
     cutoff = _cutoff(settings, today)
     placed = (
         select(Order)
-        .where(col(Order.ordered_on) >= cutoff, ~_done(ORDER_PLACED, col(Order.id)))
+        .where(
+            col(Order.ordered_on) >= cutoff,
+            col(Order.origin) == OrderOrigin.IMPORT,  # portal orders: confirmed when placed
+            ~_done(ORDER_PLACED, col(Order.id)),
+        )
         .order_by(col(Order.id))
         .limit(limit)
     )

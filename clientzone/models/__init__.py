@@ -29,6 +29,7 @@ from clientzone.models.mail import EmailMessage, EmailStatus
 from clientzone.models.memberships import Grant, Membership, Permission, Role
 from clientzone.models.orders import Order, OrderLine, Service
 from clientzone.models.payments import Payment, PaymentEvent
+from clientzone.models.products import Product
 from clientzone.models.rate_limits import RateLimitCounter
 from clientzone.models.security_events import SecurityEvent
 from clientzone.models.sessions import AuthSession, SessionKind
@@ -74,6 +75,7 @@ __all__ = [
     "PaymentEvent",
     "Permission",
     "PersistedDocument",
+    "Product",
     "RateLimitCounter",
     "Role",
     "ScheduledJob",

@@ -143,6 +143,7 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_cases_account_id_id", "account_id", "id"),
         Index("ix_cases_account_id_status_id", "account_id", "status", "id"),
+        Index("ix_cases_service_id", "service_id"),
         # The staff desk: by status or by assignee, oldest waiting first.
         Index("ix_cases_status_updated_at_id", "status", "updated_at", "id"),
         Index("ix_cases_assignee_id_updated_at_id", "assignee_id", "updated_at", "id"),
@@ -160,6 +161,10 @@ class Case(SQLModel, table=True):
         default=None, foreign_key="invoices.id", ondelete="SET NULL"
     )
     order_id: uuid.UUID | None = Field(default=None, foreign_key="orders.id", ondelete="SET NULL")
+    # A change asked for on a contracted service (requestServiceChange).
+    service_id: uuid.UUID | None = Field(
+        default=None, foreign_key="services.id", ondelete="SET NULL", index=False
+    )
     status: CaseStatus = Field(default=CaseStatus.NEW, sa_type=StrEnumType(CaseStatus))
     created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -537,3 +542,34 @@ async def account_of_attachment(
 ) -> uuid.UUID | None:
     found = await attachment_with_case(session, attachment_id)
     return None if found is None else found[1].account_id
+
+
+# Requests on a contracted service (resolvers/service_changes.py), in the
+# order a service shows them: a change of plan before new credentials.
+SERVICE_REQUEST_SUBCATEGORIES = ("SERVICE_CHANGE", "SERVICE_CREDENTIALS")
+OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING_ON_CUSTOMER)
+
+
+async def open_service_requests(
+    session: AsyncSession, service_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Case]:
+    """Each service's open request: a change first, else new credentials; the newest."""
+    statement = (
+        select(Case, col(CaseSubcategory.code))
+        .join(CaseSubcategory, col(CaseSubcategory.id) == col(Case.subcategory_id))
+        .where(
+            col(Case.service_id).in_(service_ids),
+            col(Case.status).in_(OPEN_CASE_STATUSES),
+            col(CaseSubcategory.code).in_(SERVICE_REQUEST_SUBCATEGORIES),
+        )
+    )
+    rows = (await session.execute(statement)).all()
+    ranked = sorted(
+        rows,
+        key=lambda r: (SERVICE_REQUEST_SUBCATEGORIES.index(r[1]), -r[0].created_at.timestamp()),
+    )
+    found: dict[uuid.UUID, Case] = {}
+    for case, _ in ranked:
+        assert case.service_id is not None
+        found.setdefault(case.service_id, case)
+    return found

@@ -36,6 +36,11 @@ class OrderStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class OrderOrigin(StrEnum):
+    IMPORT = "IMPORT"  # from the billing system
+    PORTAL = "PORTAL"  # placed in the customer area (createOrder)
+
+
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
     __table_args__ = (
@@ -60,6 +65,15 @@ class Order(SQLModel, table=True):
     # When an import last changed its status (None: as first imported); the
     # status mail looks for changes inside its cut-off.
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Orders placed in the portal carry who placed them and their notes; the
+    # billing system takes them from there (docs/ordering.md).
+    origin: OrderOrigin = Field(
+        default=OrderOrigin.IMPORT,
+        sa_type=StrEnumType(OrderOrigin),
+        sa_column_kwargs={"server_default": OrderOrigin.IMPORT.value},
+    )
+    notes: str | None = Field(default=None, sa_type=Text)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
 
 
 class OrderLine(SQLModel, table=True):
@@ -198,6 +212,9 @@ class Service(SQLModel, table=True):
     started_on: date | None = Field(default=None, sa_type=Date)
     access_instructions: str | None = Field(default=None, sa_type=Text)
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The control panel's user and password, sealed (core/credentials.py):
+    # never the plain text.
+    credentials_sealed: str | None = Field(default=None, sa_type=Text)
 
 
 @dataclass(frozen=True)

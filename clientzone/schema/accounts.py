@@ -41,6 +41,7 @@ from clientzone.schema.ledger import LedgerEntry, Statement
 from clientzone.schema.mail import EmailFilterInput, EmailMessageType
 from clientzone.schema.members import Invitation, Member
 from clientzone.schema.node import Node
+from clientzone.schema.ordering import Product, catalogue
 from clientzone.schema.orders import Order, OrderFilterInput, Service, ServiceFilterInput
 from clientzone.schema.pagination import Connection, page_request
 from clientzone.schema.payment_options import PaymentOptions
@@ -432,6 +433,12 @@ class Account(Node):
             [Order.from_row(row) for row in page.rows],
             lambda: order_resolvers.orders_count(ctx, self.row, order_filter),
         )
+
+    catalogue: list[Product] = strawberry.field(
+        resolver=catalogue,
+        description="Products on sale in the account's currency, by code. Needs ORDERS_CREATE.",
+        extensions=account_field(Permission.ORDERS_CREATE),
+    )
 
     @strawberry.field(
         description="Products and services contracted, by name. Needs SERVICES_VIEW.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -11,10 +12,14 @@ from clientzone.core.ids import encode_global_id
 from clientzone.core.money import scaled
 from clientzone.models import orders as models
 from clientzone.resolvers import orders as resolvers
+from clientzone.resolvers import service_changes as change_resolvers
 from clientzone.schema.enums import ServiceKind
 from clientzone.schema.info import Info
 from clientzone.schema.node import Node
 from clientzone.schema.scalars import Money
+
+if TYPE_CHECKING:
+    from clientzone.schema.service_changes import ServiceChangeRequest
 
 strawberry.enum(models.OrderStatus, description="Where an order stands.")
 strawberry.enum(models.ServiceStatus, description="Whether a service is in use.")
@@ -96,6 +101,27 @@ class Service(Node):
     next_due_on: date | None
     expires_on: date | None
     recurring_amount: Money
+    row: strawberry.Private[models.Service]
+
+    @strawberry.field(
+        description="Whether revealServiceCredentials has a control-panel login to show."
+    )
+    def has_credentials(self) -> bool:
+        return self.row.credentials_sealed is not None
+
+    @strawberry.field(
+        description="The change asked for with requestServiceChange and not yet settled; "
+        "null when there is none."
+    )
+    async def open_change_request(
+        self, info: Info
+    ) -> (
+        Annotated[ServiceChangeRequest, strawberry.lazy("clientzone.schema.service_changes")] | None
+    ):
+        from clientzone.schema.service_changes import ServiceChangeRequest
+
+        case = await change_resolvers.open_request_of(info.context, self.row.id)
+        return None if case is None else ServiceChangeRequest.of(case)
 
     @classmethod
     def from_row(cls, row: models.Service) -> Service:
@@ -108,6 +134,7 @@ class Service(Node):
             next_due_on=row.next_due_on,
             expires_on=row.expires_on,
             recurring_amount=Money.from_minor(row.recurring_minor, row.currency),
+            row=row,
         )
 
 

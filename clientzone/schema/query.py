@@ -21,9 +21,11 @@ from clientzone.schema import (
     email_verification,
     legacy,
     members,
+    ordering,
     passwords,
     payments,
     profile,
+    service_changes,
     sessions,
     webhooks,
 )
@@ -295,6 +297,33 @@ class Mutation:
         resolver=payments.report_payment,
         description="Report a bank transfer for staff to confirm (INVOICES_PAY).",
         extensions=account_mutation(Permission.INVOICES_PAY),
+    )
+    reset_service_credentials: service_changes.RequestServiceChangePayload = strawberry.mutation(
+        resolver=service_changes.reset_service_credentials,
+        description="Ask for a new control-panel password for a service (SERVICES_MANAGE): "
+        "a support case for the staff.",
+        extensions=account_mutation(Permission.SERVICES_MANAGE, service_changes.service_in_input),
+    )
+    reveal_service_credentials: service_changes.RevealServiceCredentialsPayload = (
+        strawberry.mutation(
+            resolver=service_changes.reveal_service_credentials,
+            description="Show a service's control-panel login (SERVICES_MANAGE; people only); "
+            "each reveal is written to the account's activity.",
+            extensions=account_mutation(
+                Permission.SERVICES_MANAGE, service_changes.service_in_input
+            ),
+        )
+    )
+    create_order: ordering.CreateOrderPayload = strawberry.mutation(
+        resolver=ordering.create_order,
+        description="Order products of the catalogue (ORDERS_CREATE); confirmed by email.",
+        extensions=account_mutation(Permission.ORDERS_CREATE),
+    )
+    request_service_change: service_changes.RequestServiceChangePayload = strawberry.mutation(
+        resolver=service_changes.request_service_change,
+        description="Ask for an upgrade, downgrade, cancellation or renewal of a service "
+        "(SERVICES_MANAGE): a support case for the staff.",
+        extensions=account_mutation(Permission.SERVICES_MANAGE, service_changes.service_in_input),
     )
     create_case: cases.CreateCasePayload = strawberry.mutation(
         resolver=cases.create_case,
