@@ -85,8 +85,11 @@ QUERIES = {
 }
 
 
-async def add_billing(database: Database, *, invoices: int, movements: int) -> None:
-    """M invoices (two lines and a PDF each) and some movements for every account."""
+async def add_billing(
+    database: Database, *, invoices: int, movements: int, first_accounts: int | None = None
+) -> None:
+    """M invoices (two lines and a PDF each) and some movements for every account,
+    or for the first `first_accounts` by number (the ones a screen shows)."""
     from sqlalchemy import select
 
     from clientzone.models.accounts import Account
@@ -94,8 +97,11 @@ async def add_billing(database: Database, *, invoices: int, movements: int) -> N
     rng = random.Random(7)
     now = datetime.now(UTC)
     today = now.date()
+    columns = Account.__table__.c  # type: ignore[attr-defined]
     async with database.session() as session:
-        found = await session.execute(select(Account.__table__.c.id))  # type: ignore[attr-defined]
+        found = await session.execute(
+            select(columns.id).order_by(columns.number).limit(first_accounts)
+        )
         account_ids = list(found.scalars())
     batch: dict[str, list[dict[str, Any]]] = {"invoices": [], "lines": [], "docs": [], "ledger": []}
 

@@ -60,9 +60,10 @@ async def require_permission(
 
 async def holds_permission(ctx: Context, account_id: uuid.UUID, permission: Permission) -> bool:
     """Whether the viewer holds `permission` on the account: for parts of an
-    object shown only to some (a case's invoice), not for access checks."""
+    object shown only to some (a case's invoice), not for access checks. A
+    suspended grant holds nothing."""
     grant = await _grant(ctx, account_id)
-    return grant is not None and permission in grant.permissions
+    return grant is not None and not grant.suspended and permission in grant.permissions
 
 
 async def active_grant(ctx: Context) -> Grant | None:

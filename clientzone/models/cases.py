@@ -399,8 +399,11 @@ COMMENTS_ORDER = SortKey(columns=[col(CaseComment.id)])  # oldest first, like a 
 ATTACHMENTS_ORDER = SortKey(columns=[col(CaseAttachment.id)])
 
 
-def _comments(case_ids: Sequence[uuid.UUID], *, include_internal: bool) -> Any:
-    statement = select(CaseComment).where(col(CaseComment.case_id).in_(case_ids))
+def _comments(case_ids: Sequence[uuid.UUID] | None, *, include_internal: bool) -> Any:
+    """Comments of `case_ids`; of any case for fetch_first_pages, which filters per case."""
+    statement = select(CaseComment)
+    if case_ids is not None:
+        statement = statement.where(col(CaseComment.case_id).in_(case_ids))
     if not include_internal:
         statement = statement.where(col(CaseComment.internal).is_(False))
     return statement
@@ -423,9 +426,11 @@ async def comments_first_pages(
 ) -> dict[uuid.UUID, Page[CaseComment]]:
     return await fetch_first_pages(
         session,
-        _comments(case_ids, include_internal=include_internal),
+        _comments(None, include_internal=include_internal),
+        cache_key=("comments", include_internal),
         entity=CaseComment,
         partition_by=col(CaseComment.case_id),
+        parent_ids=case_ids,
         parent_of=lambda c: c.case_id,
         sort=COMMENTS_ORDER,
         size=size,
@@ -467,8 +472,12 @@ async def account_of_comment(session: AsyncSession, comment_id: uuid.UUID) -> uu
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-def _attachments(case_ids: Sequence[uuid.UUID]) -> Any:
-    return select(CaseAttachment).where(col(CaseAttachment.case_id).in_(case_ids))
+def _attachments(case_ids: Sequence[uuid.UUID] | None) -> Any:
+    """Attachments of `case_ids`; of any case for fetch_first_pages (see _comments)."""
+    statement = select(CaseAttachment)
+    if case_ids is not None:
+        statement = statement.where(col(CaseAttachment.case_id).in_(case_ids))
+    return statement
 
 
 async def attachments_page(
@@ -488,9 +497,11 @@ async def attachments_first_pages(
 ) -> dict[uuid.UUID, Page[CaseAttachment]]:
     return await fetch_first_pages(
         session,
-        _attachments(case_ids),
+        _attachments(None),
+        cache_key="attachments",
         entity=CaseAttachment,
         partition_by=col(CaseAttachment.case_id),
+        parent_ids=case_ids,
         parent_of=lambda a: a.case_id,
         sort=ATTACHMENTS_ORDER,
         size=size,

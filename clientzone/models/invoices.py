@@ -207,10 +207,8 @@ async def invoices_page(
     )
 
 
-_OF_ACCOUNTS = select(Invoice).where(
-    col(Invoice.account_id).in_(bindparam("account_ids", expanding=True)),
-    col(Invoice.status) != InvoiceStatus.DRAFT,
-)
+# Filtered per account by fetch_first_pages.
+_OF_ACCOUNTS = select(Invoice).where(col(Invoice.status) != InvoiceStatus.DRAFT)
 
 
 async def first_invoice_pages(
@@ -221,10 +219,10 @@ async def first_invoice_pages(
     return await fetch_first_pages(
         session,
         _OF_ACCOUNTS,
-        params={"account_ids": list(account_ids)},
         cache_key="invoices-of-accounts",
         entity=Invoice,
         partition_by=col(Invoice.account_id),
+        parent_ids=account_ids,
         parent_of=lambda invoice: invoice.account_id,
         sort=_ORDERS[InvoiceOrder.ISSUED_ON_DESC],
         size=size,

@@ -240,8 +240,9 @@ async def grants_for_accounts(
     }
 
 
-def _reachable_children(parent_ids: Sequence[uuid.UUID], user_id: uuid.UUID) -> Select[Any]:
+def _reachable_children(parent_ids: Sequence[uuid.UUID] | None, user_id: uuid.UUID) -> Select[Any]:
     """Every child for the parent's owner; otherwise the children with a membership.
+    Of `parent_ids`, or of any parent for fetch_first_pages (which filters per parent).
 
     Written as two EXISTS so that the database walks the (parent_id, number)
     index in order and stops after one page, however many children there are.
@@ -259,9 +260,10 @@ def _reachable_children(parent_ids: Sequence[uuid.UUID], user_id: uuid.UUID) -> 
     member_of_child = (
         select(m.id).where(m.user_id == user_id, m.account_id == col(Account.id)).exists()
     )
-    return select(Account).where(
-        col(Account.parent_id).in_(parent_ids), or_(owns_parent, member_of_child)
-    )
+    statement = select(Account).where(or_(owns_parent, member_of_child))
+    if parent_ids is not None:
+        statement = statement.where(col(Account.parent_id).in_(parent_ids))
+    return statement
 
 
 LINKED_ACCOUNTS_ORDER = SortKey(columns=[col(Account.number)])
@@ -286,9 +288,10 @@ async def linked_accounts_first_pages(
     """The first page of reachable linked accounts of each account, in one statement."""
     return await fetch_first_pages(
         session,
-        _reachable_children(account_ids, user_id),
+        _reachable_children(None, user_id),
         entity=Account,
         partition_by=col(Account.parent_id),
+        parent_ids=account_ids,
         parent_of=lambda a: a.parent_id,
         sort=LINKED_ACCOUNTS_ORDER,
         size=size,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -172,12 +172,18 @@ async def fetch_page(
     return Page(rows, keys, has_next_page=has_next, has_previous_page=has_previous)
 
 
+# Parents per statement of fetch_first_pages: one limited SELECT each, joined
+# by UNION ALL (SQLite allows 500 compound members).
+_PARENTS_PER_STATEMENT = 100
+
+
 async def fetch_first_pages(
     session: AsyncSession,
     statement: Select[Any],
     *,
     entity: type[Any],
     partition_by: Any,
+    parent_ids: Sequence[Any],
     parent_of: Callable[[Any], Any],
     sort: SortKey,
     size: int,
@@ -185,31 +191,82 @@ async def fetch_first_pages(
     params: Mapping[str, Any] | None = None,
     cache_key: Hashable | None = None,
 ) -> dict[Any, Page[Any]]:
-    """The first page of `size` rows for every parent at once, keyed by the
-    `partition_by` column, `parent_of(row)` (ROW_NUMBER per partition), so that
-    a connection nested under each item of a list costs one statement, not one
-    per item. `statement` selects `entity` rows of all the wanted parents; with
-    a `cache_key` (its values all bound `params`) it is built once."""
+    """The first page of `size` rows for every parent in `parent_ids` at once,
+    so that a connection nested under each item of a list costs one statement,
+    not one per item. `statement` selects `entity` rows of all the wanted
+    parents; with a `cache_key` (its values all bound `params`) it is built once
+    per number of parents.
+
+    Each parent gets its own `WHERE partition_by = :parent ORDER BY ... LIMIT`
+    branch of a UNION ALL: the database walks the parent's index for a page
+    and stops, however many rows the parent has (a ROW_NUMBER window over the
+    parents would read all of them)."""
+    parents = list(dict.fromkeys(parent_ids))
+    pages: dict[Any, Page[Any]] = {}
+    for start in range(0, len(parents), _PARENTS_PER_STATEMENT):
+        chunk = parents[start : start + _PARENTS_PER_STATEMENT]
+        pages.update(
+            await _first_pages_of(
+                session,
+                statement,
+                entity,
+                partition_by,
+                chunk,
+                parent_of,
+                sort,
+                size,
+                key_of,
+                params,
+                cache_key,
+            )
+        )
+    return pages
+
+
+async def _first_pages_of(
+    session: AsyncSession,
+    statement: Select[Any],
+    entity: type[Any],
+    partition_by: Any,
+    parents: list[Any],
+    parent_of: Callable[[Any], Any],
+    sort: SortKey,
+    size: int,
+    key_of: Callable[[Any], Key],
+    params: Mapping[str, Any] | None,
+    cache_key: Hashable | None,
+) -> dict[Any, Page[Any]]:
+    if not parents:
+        return {}
 
     def build() -> Select[Any]:
-        position = func.row_number().over(
-            partition_by=partition_by, order_by=_order(sort, forwards=True)
-        )
-        numbered = statement.add_columns(position.label("page_position")).subquery("numbered")
-        row = aliased(entity, numbered)
+        order = _order(sort, forwards=True)
         limit = bindparam("page_limit", type_=Integer())
-        return select(row, numbered.c.page_position).where(numbered.c.page_position <= limit)
+        branches = [
+            select(
+                statement.where(partition_by == bindparam(f"parent_{i}", type_=partition_by.type))
+                .order_by(*order)
+                .limit(limit)
+                .subquery(f"parent_page_{i}")
+            )
+            for i in range(len(parents))
+        ]
+        pages = union_all(*branches).subquery("parent_pages")
+        return select(aliased(entity, pages))
 
-    limited = _memo(("first-pages", cache_key) if cache_key is not None else None, build)
-    found = (await session.execute(limited, {**(params or {}), "page_limit": size + 1})).all()
-    grouped: dict[Any, list[tuple[int, Any]]] = {}
-    for item, item_position in found:
-        grouped.setdefault(parent_of(item), []).append((item_position, item))
+    shape = ("first-pages", cache_key, len(parents))
+    limited = _memo(shape if cache_key is not None else None, build)
+    values = {**(params or {}), "page_limit": size + 1}
+    values.update({f"parent_{i}": parent for i, parent in enumerate(parents)})
+    found = (await session.execute(limited, values)).scalars().all()
+    grouped: dict[Any, list[Any]] = {}
+    for item in found:
+        grouped.setdefault(parent_of(item), []).append(item)
     pages: dict[Any, Page[Any]] = {}
     for parent, items in grouped.items():
-        rows = [item for _, item in sorted(items, key=lambda pair: pair[0])]
-        more = len(rows) > size
-        rows = rows[:size]
+        items.sort(key=key_of, reverse=sort.descending)
+        more = len(items) > size
+        rows = items[:size]
         pages[parent] = Page(
             rows, [key_of(r) for r in rows], has_next_page=more, has_previous_page=False
         )
