@@ -106,7 +106,8 @@ async def test_staff_approve_then_the_link_switches_the_email(
         listed = (await support.data(LIST))["staff"]["emailChangeRequests"]
         assert listed["totalCount"] == 1
         [node] = listed["nodes"]
-        assert node["newEmail"] == "ana.nueva@example.com" and node["status"] == "PENDING"
+        assert node["newEmail"] == "ana.nueva@example.com"
+        assert node["status"] == "PENDING"
         # Approving is for admins.
         assert await support.error_codes(APPROVE, {"input": {"id": node["id"]}}) == ["FORBIDDEN"]
     async for admin in _staff(staff_app, database, StaffRole.ADMIN):
@@ -167,7 +168,8 @@ async def test_staff_reject_with_a_reason(
         assert rejected["request"]["reason"] == reason
     async with database.session() as session:
         [audit] = (await session.execute(select(StaffAuditRecord))).scalars().all()
-    assert audit.action.value == "EMAIL_CHANGE_REJECTED" and audit.reason == reason
+    assert audit.action.value == "EMAIL_CHANGE_REJECTED"
+    assert audit.reason == reason
     await mail_worker.drain()
     last = smtp_server.received[-1]
     assert last.recipients == ["ana@example.com"]
