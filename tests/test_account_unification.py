@@ -240,6 +240,7 @@ async def test_a_new_request_replaces_the_earlier_code(
     ana: GraphQLClient, database: Database, mail_worker: MailWorker, smtp_server: SmtpServer
 ) -> None:
     await _request(ana)
+    await mail_worker.drain()
     await _request(ana)
     await mail_worker.drain()
     first, second = (six_digit_code(m.text) for m in smtp_server.received)

@@ -171,10 +171,10 @@ async def test_staff_reject_with_a_reason(
     assert audit.action.value == "EMAIL_CHANGE_REJECTED"
     assert audit.reason == reason
     await mail_worker.drain()
-    last = smtp_server.received[-1]
-    assert last.recipients == ["ana@example.com"]
-    assert last.message["Subject"] == "No hemos aprobado el cambio del email de tu acceso"
-    assert reason in last.text
+    by_subject = {m.message["Subject"]: m for m in smtp_server.received}
+    rejection = by_subject["No hemos aprobado el cambio del email de tu acceso"]
+    assert rejection.recipients == ["ana@example.com"]
+    assert reason in rejection.text
     assert all(m.recipients == ["ana@example.com"] for m in smtp_server.received)
     async with http_client(staff_app) as http:
         browser = GraphQLClient(http)
