@@ -227,6 +227,12 @@ class Settings(BaseSettings):
     auth_response_floor_ms: int = Field(default=400, ge=0)
     signup_enabled: bool = True
     verification_link_hours: int = Field(default=24, ge=1)
+    # Who approves a change of login email: the person, through a link to the
+    # new address (self), or staff first (staff; docs/staff.md).
+    email_change: str = Field(default="self", pattern=r"^(self|staff)$")
+    # Validity of the code and link that confirm adding an account with the
+    # same email to a login (requestAccountUnification).
+    unification_code_minutes: int = Field(default=30, ge=5, le=24 * 60)
 
     # Upper limit of the balance for online payment, per currency, in currency
     # units: "MXN:50000,ARS:2000000,EUR:3000" (set by administration).

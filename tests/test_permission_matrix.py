@@ -101,6 +101,8 @@ PERSONAL_MUTATIONS = {
     "verifyResetCode",
     "resetPassword",
     "claimLegacyAccount",
+    "requestAccountUnification",
+    "confirmAccountUnification",
     "acceptInvitation",
     "markAnnouncementRead",  # the viewer's own read mark; NOT_FOUND outside their audiences
 }

@@ -222,6 +222,14 @@ CASES: dict[str, Case] = {
     "Mutation.staffRetryEmail": _mutation(
         "staffRetryEmail", {"emailId": gid("EmailMessage", uuid.UUID(int=0)), "reason": " "}
     ),
+    "StaffQuery.emailChangeRequests": _staff_query("emailChangeRequests { totalCount }"),
+    "Mutation.staffApproveEmailChange": _mutation(
+        "staffApproveEmailChange",
+        {"id": gid("EmailChangeRequest", uuid.UUID(int=0)), "reason": "x" * 501},
+    ),
+    "Mutation.staffRejectEmailChange": _mutation(
+        "staffRejectEmailChange", {"id": gid("EmailChangeRequest", uuid.UUID(int=0)), "reason": " "}
+    ),
     "Mutation.staffLinkAccount": _mutation(
         "staffLinkAccount",
         {

@@ -63,6 +63,10 @@ LOGIN_PER_IP = Backoff("login-ip", free=30, base_seconds=1, cap_seconds=900)
 LOGIN_PER_EMAIL = Backoff("login-email", free=50, base_seconds=30, cap_seconds=900)
 PASSWORD_CONFIRM = Backoff("password-confirm", free=5, base_seconds=2, cap_seconds=900)
 LEGACY_CLAIM = Backoff("legacy-claim", free=5, base_seconds=2, cap_seconds=900)
+# Adding an account with the same email: wrong customer numbers and wrong
+# codes slow the person down; confirmation emails are a few per hour.
+ACCOUNT_UNIFICATION = Backoff("account-unify", free=5, base_seconds=2, cap_seconds=900)
+UNIFICATION_EMAIL_PER_USER = Limit("unify-email", 5, timedelta(hours=1))
 SECOND_FACTOR_ATTEMPT = Backoff("second-factor", free=5, base_seconds=2, cap_seconds=900)
 RESET_REQUEST_PER_LOGIN = Limit("reset-login", 3, timedelta(hours=1))
 RESET_REQUEST_PER_IP = Limit("reset-ip", 20, timedelta(hours=1))

@@ -92,6 +92,14 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "Ese email ya está confirmado.",
         Locale.EN: "That email is already confirmed.",
     },
+    "staff.email_change_not_pending": {
+        Locale.ES: "Esa solicitud ya no está pendiente.",
+        Locale.EN: "That request is no longer pending.",
+    },
+    "staff.email_change_taken": {
+        Locale.ES: "Otro acceso ya usa ese email.",
+        Locale.EN: "Another login already uses that email.",
+    },
     "staff.no_pin": {
         Locale.ES: "La cuenta no tiene PIN de seguridad.",
         Locale.EN: "The account has no security PIN.",
@@ -346,6 +354,26 @@ MESSAGES: dict[str, dict[Locale, str]] = {
     "auth.legacy_invalid": {
         Locale.ES: "El número de cliente, el usuario o la contraseña no son correctos.",
         Locale.EN: "The customer number, username or password is incorrect.",
+    },
+    "auth.unify_not_eligible": {
+        Locale.ES: "No hay ninguna cuenta con ese número de cliente y el email de tu acceso.",
+        Locale.EN: "There is no account with that customer number and your login email.",
+    },
+    "auth.unify_already_member": {
+        Locale.ES: "Esa cuenta ya está en tu acceso.",
+        Locale.EN: "That account is already in your login.",
+    },
+    "auth.unify_invalid_code": {
+        Locale.ES: "El código no es correcto, ya se usó o ha caducado: pide uno nuevo.",
+        Locale.EN: "The code is wrong, already used or expired: ask for a new one.",
+    },
+    "auth.unify_invalid_token": {
+        Locale.ES: "El enlace no es válido, ya se usó o ha caducado: pide uno nuevo.",
+        Locale.EN: "The link is not valid, already used or expired: ask for a new one.",
+    },
+    "auth.unify_code_or_token": {
+        Locale.ES: "Escribe el código del email o abre su enlace.",
+        Locale.EN: "Enter the code from the email or open its link.",
     },
     "auth.verify_first": {
         Locale.ES: "Confirma tu email antes de añadir cuentas.",

@@ -20,6 +20,7 @@ from clientzone.models.cases import (
 )
 from clientzone.models.contacts import Contact, EmailCategory
 from clientzone.models.documents import PersistedDocument
+from clientzone.models.email_changes import EmailChangeRequest
 from clientzone.models.invitations import Invitation
 from clientzone.models.invoices import DocumentType, Invoice, InvoiceDocument, InvoiceLine
 from clientzone.models.jobs import ScheduledJob
@@ -58,6 +59,7 @@ __all__ = [
     "Contact",
     "DocumentType",
     "EmailCategory",
+    "EmailChangeRequest",
     "EmailMessage",
     "EmailStatus",
     "Grant",

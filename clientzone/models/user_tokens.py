@@ -1,4 +1,5 @@
-"""One-time links and codes sent by email: verify an address, reset a password.
+"""One-time links and codes sent by email: verify an address, reset a
+password, confirm adding an account to a login (with the account's id).
 
 Each row is one request. A newer request of the same kind replaces the older
 one (the older stops working), a row is used at most once, and a reset code
@@ -28,6 +29,7 @@ MAX_CODE_ATTEMPTS = 5
 class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "VERIFY_EMAIL"  # with new_email: the address to switch to
     PASSWORD_RESET = "PASSWORD_RESET"  # noqa: S105 (a purpose, not a password)
+    UNIFY_ACCOUNT = "UNIFY_ACCOUNT"  # with account_id: the account to add
 
 
 class UserToken(SQLModel, table=True):
@@ -45,6 +47,9 @@ class UserToken(SQLModel, table=True):
     # SHA-256 of the login (email or customer number) a reset was asked with.
     login_hash: str | None = Field(default=None, sa_type=String(64))
     new_email: str | None = Field(default=None, sa_type=String(254))
+    account_id: uuid.UUID | None = Field(
+        default=None, foreign_key="accounts.id", ondelete="CASCADE"
+    )
     attempts: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
@@ -65,6 +70,7 @@ async def issue_user_token(
     new_email: str | None = None,
     login: str | None = None,
     with_code: bool = False,
+    account_id: uuid.UUID | None = None,
 ) -> tuple[str, str | None]:
     """A fresh link token (and code), replacing the user's earlier live ones of
     this purpose. Returns the secrets to email; only their hashes are kept."""
@@ -85,6 +91,7 @@ async def issue_user_token(
         token_hash=hash_token(token),
         login_hash=login_hash(login) if login else None,
         new_email=new_email,
+        account_id=account_id,
         created_at=now,
         expires_at=now + lifetime,
     )
@@ -111,6 +118,23 @@ async def live_token(
         col(UserToken.token_hash) == hash_token(token),
         col(UserToken.purpose) == purpose,
         *_live(),  # type: ignore[arg-type]
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def live_user_token(
+    session: AsyncSession, *, user_id: uuid.UUID, purpose: TokenPurpose
+) -> UserToken | None:
+    """The user's live request of this purpose (a newer one replaces the older)."""
+    statement = (
+        select(UserToken)
+        .where(
+            col(UserToken.user_id) == user_id,
+            col(UserToken.purpose) == purpose,
+            *_live(),  # type: ignore[arg-type]
+        )
+        .order_by(col(UserToken.created_at).desc())
+        .limit(1)
     )
     return (await session.execute(statement)).scalar_one_or_none()
 

@@ -23,7 +23,7 @@ from clientzone.auth.rate_limits import (
     VERIFY_ATTEMPT_PER_IP,
 )
 from clientzone.mailers.outbox import notify_user
-from clientzone.models import users
+from clientzone.models import email_changes, users
 from clientzone.models.base import utcnow
 from clientzone.models.security_events import SecurityEventKind
 from clientzone.models.user_tokens import (
@@ -239,6 +239,11 @@ async def verify_email(ctx: Context, *, token: str) -> Outcome[User, VerifyEmail
     return Outcome(value=updated)
 
 
+class EmailChangeOutcome(StrEnum):
+    LINK_SENT = "LINK_SENT"  # EMAIL_CHANGE=self: a link went to the new address
+    AWAITING_STAFF = "AWAITING_STAFF"  # EMAIL_CHANGE=staff: staff decide first
+
+
 class ChangeEmailErrorCode(StrEnum):
     REQUIRED = "REQUIRED"
     INVALID_EMAIL = "INVALID_EMAIL"
@@ -248,8 +253,9 @@ class ChangeEmailErrorCode(StrEnum):
 
 async def change_email(
     ctx: Context, *, new_email: str, current_password: str
-) -> Outcome[bool, ChangeEmailErrorCode]:
-    """Send a link to the new address and a notice to the old; switch on verification."""
+) -> Outcome[EmailChangeOutcome, ChangeEmailErrorCode]:
+    """Send a link to the new address and a notice to the old; switch on
+    verification. With EMAIL_CHANGE=staff, record a request for staff instead."""
     viewer = require_viewer(ctx)
     user = viewer.user
     code = ChangeEmailErrorCode
@@ -267,21 +273,32 @@ async def change_email(
         return Outcome(errors=errors.errors)
     assert address is not None
     floor = ResponseFloor(ctx)
+    by_staff = ctx.settings.email_change == "staff"
     async with ctx.db.read() as session:
-        owner = await users.user_by_email(session, address)
+        owner = None if by_staff else await users.user_by_email(session, address)
     emailing = await may_email(ctx, owner or user)
     async with ctx.transaction() as session:
-        if emailing and owner is not None:
+        if by_staff:
+            # Staff decide first (staffApproveEmailChange); nothing goes to the new address yet.
+            await email_changes.request_change(session, user_id=user.id, new_email=address)
+        elif emailing and owner is not None:
             await queue_owner_notice(ctx, session, owner)
         elif emailing:
             await queue_verification(ctx, session, user, new_email=address)
         masked = mask_email(address)
         security_event(ctx, session, user.id, SecurityEventKind.EMAIL_CHANGE_REQUESTED, masked)
         await notify_user(
-            session, ctx.settings, user=user, template="email_change_requested", masked_email=masked
+            session,
+            ctx.settings,
+            user=user,
+            template="email_change_requested",
+            masked_email=masked,
+            staff_review=by_staff,
         )
     await floor.wait()
-    return Outcome(value=True)
+    return Outcome(
+        value=EmailChangeOutcome.AWAITING_STAFF if by_staff else EmailChangeOutcome.LINK_SENT
+    )
 
 
 async def confirm_password(ctx: Context, user: User, password: str) -> bool:

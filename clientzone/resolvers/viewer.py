@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from clientzone.auth.access import active_grant, require_viewer
 from clientzone.auth.context import Context
+from clientzone.models.email_changes import EmailChangeRequest, pending_request
 from clientzone.models.memberships import (
     Grant,
     Permission,
@@ -30,3 +31,9 @@ async def memberships_count(ctx: Context) -> int:
 async def active_permissions(ctx: Context) -> list[Permission]:
     grant = await active_grant(ctx)
     return [] if grant is None else sorted(grant.permissions)
+
+
+async def pending_email_change(ctx: Context) -> EmailChangeRequest | None:
+    user = require_viewer(ctx).user
+    async with ctx.db.read() as session:
+        return await pending_request(session, user.id)

@@ -7,6 +7,7 @@ import strawberry
 from clientzone.resolvers import email_verification as resolvers
 from clientzone.resolvers.email_verification import (
     ChangeEmailErrorCode,
+    EmailChangeOutcome,
     SignUpErrorCode,
     VerifyEmailErrorCode,
 )
@@ -19,6 +20,11 @@ from clientzone.schema.users import User
 strawberry.enum(SignUpErrorCode)
 strawberry.enum(VerifyEmailErrorCode)
 strawberry.enum(ChangeEmailErrorCode)
+strawberry.enum(
+    EmailChangeOutcome,
+    description="LINK_SENT: open the link sent to the new email to switch; AWAITING_STAFF: "
+    "staff review the change first (viewer.pendingEmailChange), then the link is sent.",
+)
 
 
 @strawberry.input
@@ -118,7 +124,10 @@ class ChangeEmailError(UserError):
 @strawberry.type
 class ChangeEmailPayload:
     accepted: bool = strawberry.field(
-        description="True when a link went to the new address; the email changes once it is opened."
+        description="True when the change was taken; `status` says what happens next."
+    )
+    status: EmailChangeOutcome | None = strawberry.field(
+        description="Null when refused (see userErrors)."
     )
     user_errors: list[ChangeEmailError]
 
@@ -129,5 +138,6 @@ async def change_email(info: Info, input: ChangeEmailInput) -> ChangeEmailPayloa
     )
     return ChangeEmailPayload(
         accepted=bool(outcome.value),
+        status=outcome.value,
         user_errors=user_errors(ChangeEmailError, outcome.errors, info.context.locale),
     )

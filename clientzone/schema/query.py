@@ -27,10 +27,12 @@ from clientzone.schema import (
     profile,
     service_changes,
     sessions,
+    unification,
     webhooks,
 )
 from clientzone.schema import staff as staff_schema
 from clientzone.schema import staff_billing as billing_schema
+from clientzone.schema import staff_email_changes as email_change_schema
 from clientzone.schema import staff_links as links_schema
 from clientzone.schema import staff_mail as mail_schema
 from clientzone.schema.accounts import Account
@@ -151,6 +153,16 @@ class Mutation:
     claim_legacy_account: legacy.ClaimLegacyAccountPayload = strawberry.mutation(
         resolver=legacy.claim_legacy_account,
         description="Add an account of the old portal to your login with its old credentials.",
+    )
+    request_account_unification: unification.RequestAccountUnificationPayload = strawberry.mutation(
+        resolver=unification.request_account_unification,
+        description="Ask to add an account whose email is your login email: a code and "
+        "a link go to that email.",
+    )
+    confirm_account_unification: unification.ConfirmAccountUnificationPayload = strawberry.mutation(
+        resolver=unification.confirm_account_unification,
+        description="Confirm adding the account with the emailed code or link: you become "
+        "its owner.",
     )
     update_personal_details: UpdatePersonalDetailsPayload = strawberry.mutation(
         resolver=update_personal_details,
@@ -421,6 +433,17 @@ class Mutation:
         resolver=mail_schema.staff_retry_email,
         description="Staff: send a DEAD or FAILED email again, unless its one-time link or "
         "code no longer works (EXPIRED_LINK). Audited.",
+        extensions=staff_only(),
+    )
+    staff_approve_email_change: email_change_schema.StaffEmailChangePayload = strawberry.mutation(
+        resolver=email_change_schema.staff_approve_email_change,
+        description="Admin: approve a customer's login-email change; the verification link "
+        "goes to the new email. Audited.",
+        extensions=staff_only(StaffRole.ADMIN),
+    )
+    staff_reject_email_change: email_change_schema.StaffEmailChangePayload = strawberry.mutation(
+        resolver=email_change_schema.staff_reject_email_change,
+        description="Staff: reject a customer's login-email change, saying why (emailed). Audited.",
         extensions=staff_only(),
     )
     staff_link_account: links_schema.StaffAccountLinkPayload = strawberry.mutation(

@@ -43,6 +43,10 @@ from clientzone.schema.mail import as_utc
 from clientzone.schema.pagination import Connection, page_request
 from clientzone.schema.payloads import user_errors
 from clientzone.schema.payments import Payment
+from clientzone.schema.staff_email_changes import (
+    StaffEmailChangeRequest,
+    staff_email_change_requests,
+)
 from clientzone.schema.staff_mail import StaffEmail
 
 strawberry.enum(
@@ -258,6 +262,13 @@ class StaffQuery:
                 )
             )
         return Connection.from_page(page, nodes, lambda: billing.reported_transfers_count(ctx))
+
+    email_change_requests: Connection[StaffEmailChangeRequest] = strawberry.field(
+        resolver=staff_email_change_requests,
+        description="Login-email changes awaiting staff (EMAIL_CHANGE=staff), oldest first: "
+        "staffApproveEmailChange (ADMIN) or staffRejectEmailChange.",
+        extensions=staff_only(),
+    )
 
     announcements: Connection[StaffAnnouncement] = strawberry.field(
         resolver=staff_announcements,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from clientzone.models import memberships as models
@@ -44,6 +46,12 @@ class Membership:
         return Account.from_row(row)
 
 
+@strawberry.type(description="Your login-email change awaiting staff (EMAIL_CHANGE=staff).")
+class PendingEmailChange:
+    new_email: str
+    requested_at: datetime
+
+
 @strawberry.type(description="The signed-in person.")
 class Viewer:
     user: User
@@ -78,6 +86,16 @@ class Viewer:
         description="News visible now for any account you reach, newest first; "
         "`unreadOnly` leaves out what you marked read.",
     )
+
+    @strawberry.field(
+        description="Your login-email change awaiting staff, if any (changeEmail answered "
+        "AWAITING_STAFF); null once staff decide."
+    )
+    async def pending_email_change(self, info: Info) -> PendingEmailChange | None:
+        row = await resolvers.pending_email_change(info.context)
+        if row is None:
+            return None
+        return PendingEmailChange(new_email=row.new_email, requested_at=row.created_at)
 
     @strawberry.field(description="Your permissions on the active account.")
     async def permissions(self, info: Info) -> list[Permission]:
