@@ -251,7 +251,6 @@ class Batch:
         self.status_changes: dict[str, dict[uuid.UUID, Any]] = {k: {} for k in _STATUS_OF}
         self.products = _ByCode(Product, _PRODUCT_COLUMNS)
         self.brands = _ByCode(BrandRecord, _BRAND_COLUMNS)
-        self.brands_changed = False
 
     # --- looking up ----------------------------------------------------------
 
@@ -360,9 +359,7 @@ class Batch:
             return self.products.apply(record.code, record.values, self.now)
         if line.kind == "brand":
             brand = parse.brand_record(line.data, self.default_brand)
-            changed = self.brands.apply(brand.code, brand.values, self.now)
-            self.brands_changed = self.brands_changed or changed
-            return changed
+            return self.brands.apply(brand.code, brand.values, self.now)
         assert line.external_id is not None
         if line.external_id in self.seen[_SEEN_IN[line.kind]]:
             return self._status_change(line)
