@@ -508,6 +508,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
                 lines,
                 progress=progress,
                 credentials_key=settings.credentials_key(),
+                default_brand=settings.brand_code,
             )
             if report.imported.keys() & {"invoice", "order", "service"}:
                 # Queued now, sent by the workers: new invoices, orders placed

@@ -288,6 +288,12 @@ class Settings(BaseSettings):
     support_email: str = "soporte@example.com"
     support_phone: str | None = None
     logo_url: str | None = None
+    # The default brand's code and colours (#RRGGBB): accounts without a brand
+    # (docs/brands.md). Stored brands are read again after this many seconds.
+    brand_code: str = Field(default="default", min_length=1, max_length=40)
+    brand_primary_color: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    brand_accent_color: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    brand_cache_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("database_url")
     @classmethod

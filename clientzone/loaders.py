@@ -18,6 +18,7 @@ from clientzone.db import RequestDb
 from clientzone.models.accounts import Account, accounts_by_ids
 from clientzone.models.announcements import first_pages as announcement_first_pages
 from clientzone.models.base import today, utcnow
+from clientzone.models.brands import BrandRecord, brands_by_ids
 from clientzone.models.cases import (
     Case,
     CaseAttachment,
@@ -93,6 +94,15 @@ class Loaders:
             return {a.id: a for a in await accounts_by_ids(session, ids)}
 
         return by_key(self.db, accounts)
+
+    @cached_property
+    def brand_by_id(self) -> DataLoader[uuid.UUID, BrandRecord | None]:
+        async def brands(
+            session: AsyncSession, ids: list[uuid.UUID]
+        ) -> dict[uuid.UUID, BrandRecord]:
+            return {b.id: b for b in await brands_by_ids(session, ids)}
+
+        return by_key(self.db, brands)
 
     @cached_property
     def user_by_id(self) -> DataLoader[uuid.UUID, User | None]:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from clientzone import brands
 from clientzone.app import create_app
 from clientzone.config import Settings, SmtpSecurity, normalize_database_url
 from clientzone.db import Database, StatementCounter
@@ -86,6 +87,7 @@ SEEDED_TABLES = {"document_types", "case_categories", "case_subcategories"}
 async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Every test starts from migrated, empty tables."""
     yield
+    brands.forget()  # the process's copy of the brands emptied too
     if "database" not in request.fixturenames:
         return
     db: Database = request.getfixturevalue("database")

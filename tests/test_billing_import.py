@@ -182,7 +182,10 @@ async def test_a_file_imports_once_and_bad_lines_leave_nothing(database: Databas
     }
     assert report.errors == [
         (8, "not valid JSON (Expecting property name enclosed in double quotes)"),
-        (9, "type must be account, invoice, payment, credit_note, order, service or product"),
+        (
+            9,
+            "type must be brand, account, invoice, payment, credit_note, order, service or product",
+        ),
         (10, "unknown account XX-1"),
         (11, "recurringAmount has more decimals than MXN allows"),
         (12, "a document needs kind (PDF/XML), filename, contentType and contentBase64"),
@@ -433,7 +436,7 @@ BAD_LINES: list[tuple[str | bytes, str]] = [
     ("[" * 100_000, "not valid JSON (RecursionError)"),
     (
         json.dumps({"a": "@"}).replace('"@"', "NaN"),
-        "type must be account, invoice, payment, credit_note, order, service or product",
+        "type must be brand, account, invoice, payment, credit_note, order, service or product",
     ),
     ('{"type": "invoice", "externalId": "e"', "not valid JSON (Expecting ',' delimiter)"),
     (b'{"type": "service", "name": "Caf\xe9"}', "not valid UTF-8 (byte 33)"),

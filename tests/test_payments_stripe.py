@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from clientzone.config import Settings
 from clientzone.core.ids import decode_id_of
 from clientzone.db import Database
+from clientzone.importers.billing import import_billing
 from clientzone.models.ledger import LedgerEntry, MovementKind
 from clientzone.models.mail import EmailMessage
 from tests.helpers import gid
@@ -276,3 +277,25 @@ async def test_concurrent_deliveries_post_once_with_one_receipt(
     async with database.session() as session_:
         receipts = select(func.count()).where(EmailMessage.template == "payment_receipt")
         assert (await session_.execute(receipts)).scalar_one() == 1
+
+
+async def test_a_branded_account_comes_back_to_its_brands_portal(
+    stripe_shop: Shop, stripe_api: responses.RequestsMock, database: Database
+) -> None:
+    account = stripe_shop.account
+    brand = {
+        "type": "brand",
+        "code": "acme-net",
+        "companyName": "Acme Net",
+        "supportEmail": "ayuda@acme-net.example",
+        "fromAddress": "avisos@acme-net.example",
+        "portalUrl": "https://clientes.acme-net.example/",
+    }
+    line = {"type": "account", "number": account.number, "name": account.name}
+    lines = [json.dumps(brand), json.dumps(line | {"currency": "MXN", "brand": "acme-net"})]
+    assert (await import_billing(database, lines)).errors == []
+    answer = await start(stripe_shop, stripe_api, amount="116.00")
+    body = stripe_api.calls[0].request.body
+    form = parse_qs(body if isinstance(body, str) else (body or b"").decode())
+    back = f"https://clientes.acme-net.example/payments/{answer['payment']['id']}"
+    assert form["success_url"] == [back]

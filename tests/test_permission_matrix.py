@@ -83,6 +83,7 @@ ACCOUNT_FIELDS_FOR_ANY_MEMBER = {
     "createdAt",
     "profile",
     "parent",
+    "brand",  # public information, for theming the portal (docs/brands.md)
     "linkedAccounts",
     "announcements",  # news is for everybody working in the account (docs/announcements.md)
 }

@@ -1,5 +1,6 @@
 """Documents rendered from data: an invoice's PDF (when none was supplied) and
-account statements as CSV and PDF, with the company's branding from settings."""
+account statements as CSV and PDF, with the account's brand (its company
+name and support contacts; clientzone/brands.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from fpdf import FPDF
 
-from clientzone.config import Settings
+from clientzone.brands import Brand
 from clientzone.core.money import from_minor
 from clientzone.models.accounts import Account
 from clientzone.models.invoices import Invoice, InvoiceLine
@@ -120,10 +121,10 @@ def latin1(text: str) -> str:
 
 
 class _Page(FPDF):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, brand: Brand) -> None:
         super().__init__(format="A4")
-        self.brand = settings.company_name
-        self.contact = settings.support_email
+        self.brand = brand.company_name
+        self.contact = " · ".join(filter(None, (brand.support_email, brand.support_phone)))
         self.set_auto_page_break(auto=True, margin=18)
         self.add_page()
 
@@ -145,7 +146,7 @@ class _Page(FPDF):
 
 
 def invoice_pdf(
-    settings: Settings,
+    brand: Brand,
     *,
     invoice: Invoice,
     lines: Sequence[InvoiceLine],
@@ -155,7 +156,7 @@ def invoice_pdf(
 ) -> bytes:
     text = LABELS[locale]
     currency = invoice.currency
-    pdf = _Page(settings)
+    pdf = _Page(brand)
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 8, f"{document_type_name} {invoice.number}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
@@ -250,10 +251,10 @@ def statement_csv(data: StatementData, locale: Locale) -> bytes:
     return out.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheets read UTF-8
 
 
-def statement_pdf(settings: Settings, data: StatementData, locale: Locale) -> bytes:
+def statement_pdf(brand: Brand, data: StatementData, locale: Locale) -> bytes:
     text = LABELS[locale]
     currency = data.account.currency
-    pdf = _Page(settings)
+    pdf = _Page(brand)
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 8, f"{text['statement']} {data.account.number}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)

@@ -1,8 +1,9 @@
 """Importing the billing system's data from JSON lines (`clientzone import FILE`).
 
-Each line is one object with a `type`: account, invoice, payment, credit_note,
-order, service or product (docs/billing.md shows each). Everything but
-accounts and products (matched by customer number, by code) carries an
+Each line is one object with a `type`: brand, account, invoice, payment,
+credit_note, order, service or product (docs/billing.md shows each).
+Everything but brands, accounts and products (matched by code, customer
+number, code) carries an
 `externalId`; a line whose externalId was already imported is skipped, so
 the same file can be imported again. Accounts are matched by customer number.
 Invoices, payments and credit notes are posted to the ledger in file order:
@@ -48,6 +49,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clientzone import brands
 from clientzone.db import Database
 from clientzone.importers import billing_lines as parse
 from clientzone.importers.billing_batch import Batch, Line, table
@@ -124,16 +126,19 @@ class _Stop(Exception):
 
 
 class _Importer:
-    def __init__(self, database: Database, credentials_key: bytes | None) -> None:
+    def __init__(
+        self, database: Database, credentials_key: bytes | None, default_brand: str
+    ) -> None:
         self.database = database
         self.credentials_key = credentials_key
+        self.default_brand = default_brand
         self.document_types: frozenset[str] | None = None
 
     async def _prepare(self, session: AsyncSession, lines: Sequence[Line]) -> Batch:
         if self.document_types is None:
             codes = await session.execute(select(table(DocumentType).c.code))
             self.document_types = frozenset(codes.scalars())
-        batch = Batch(self.document_types, self.credentials_key)
+        batch = Batch(self.document_types, self.credentials_key, self.default_brand)
         await batch.look_up(session, lines, lock=not self.database.is_sqlite)
         return batch
 
@@ -185,13 +190,15 @@ async def import_billing(
     *,
     progress: Callable[[int], None] | None = None,
     credentials_key: bytes | None = None,
+    default_brand: str = "default",
 ) -> ImportReport:
     """Import every line it can; never raises for a line or for the database
     (a stopped run says so in `report.stopped`). Services' `credentials` are
     sealed with `credentials_key` (Settings.credentials_key()); without it a
-    line carrying them is a bad line."""
+    line carrying them is a bad line. No brand line may take `default_brand`,
+    the code of the settings' brand (BRAND_CODE)."""
     report = ImportReport()
-    importer = _Importer(database, credentials_key)
+    importer = _Importer(database, credentials_key, default_brand)
     pending = list(enumerate(lines, start=1))
     for start in range(0, len(pending), BATCH_SIZE):
         chunk = pending[start : start + BATCH_SIZE]
@@ -219,4 +226,6 @@ async def import_billing(
         report.errors.extend(sorted(errors + outcome.errors))
         if progress is not None:
             progress(min(start + BATCH_SIZE, len(pending)))
+    if "brand" in report.imported:
+        brands.forget()  # this process's mail uses the new values at once
     return report

@@ -29,12 +29,12 @@ from clientzone.importers.billing_lines import (
     CreditRecord,
     InvoiceRecord,
     OrderRecord,
-    ProductRecord,
     Record,
     ServiceRecord,
 )
 from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.base import new_id, utcnow
+from clientzone.models.brands import BrandRecord
 from clientzone.models.invoices import Invoice, InvoiceDocument, InvoiceLine, InvoiceStatus
 from clientzone.models.ledger import LedgerEntry, MovementKind
 from clientzone.models.orders import Order, OrderLine, OrderStatus, Service, ServiceStatus
@@ -57,6 +57,11 @@ def _at(day: date) -> datetime:
 
 def _strings(*values: Any) -> list[str]:
     return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
+def _codes(lines: Sequence[Line], kind: str, name: str) -> set[str]:
+    """The codes `name` of the lines of this kind (a product's, a brand's...)."""
+    return {c for line in lines if line.kind == kind for c in _strings(line.data.get(name))}
 
 
 @dataclass
@@ -121,7 +126,7 @@ _STATUS_OF: dict[str, type[OrderStatus] | type[ServiceStatus]] = {
 _STATUS_TABLES: dict[str, Any] = {"order": Order, "service": Service}
 
 
-# What a product line sets (compared with the stored product: unchanged is skipped).
+# What a product or brand line sets (compared with the stored row: unchanged is skipped).
 _PRODUCT_COLUMNS = (
     "code",
     "name_es",
@@ -132,6 +137,79 @@ _PRODUCT_COLUMNS = (
     "active",
     "prices",
 )
+_BRAND_COLUMNS = (
+    "code",
+    "company_name",
+    "logo_url",
+    "support_email",
+    "support_phone",
+    "from_name",
+    "from_address",
+    "portal_url",
+    "primary_color",
+    "accent_color",
+)
+
+
+class _ByCode:
+    """Rows matched by `code` (products, brands): a new code is added, a known
+    one takes the line's values whole (unchanged: imported before)."""
+
+    def __init__(self, model: Any, columns: tuple[str, ...]) -> None:
+        self.model = model
+        self.columns = columns
+        # By code: the id of a stored row, or the pending row of one added in this batch.
+        self.found: dict[str, uuid.UUID | dict[str, Any]] = {}
+        self.stored: dict[uuid.UUID, dict[str, Any]] = {}  # values as stored
+        self.updates: dict[uuid.UUID, dict[str, Any]] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    async def look_up(self, session: AsyncSession, codes: set[str]) -> None:
+        if codes:
+            rows = table(self.model)
+            query = select(rows.c.id, *(rows.c[name] for name in self.columns))
+            for row in await _rows_in(session, query, rows.c.code, codes):
+                self.found[row.code] = row.id
+                self.stored[row.id] = {n: getattr(row, n) for n in self.columns}
+
+    def id_of(self, code: str) -> uuid.UUID | None:
+        known = self.found.get(code)
+        if isinstance(known, dict):
+            identifier: uuid.UUID = known["id"]
+            return identifier
+        return known
+
+    def apply(self, code: str, values: dict[str, Any], now: datetime) -> bool:
+        known = self.found.get(code)
+        if isinstance(known, dict):
+            known.update(values, updated_at=now)
+        elif known is not None:
+            if self.stored.get(known) == values:
+                return False
+            self.stored[known] = dict(values)
+            self.updates[known] = {**values, "updated_at": now}
+        else:
+            row = {"id": new_id(), **values, "created_at": now, "updated_at": now}
+            self.rows.append(row)
+            self.found[code] = row
+        return True
+
+    async def write(self, session: AsyncSession) -> None:
+        rows = table(self.model)
+        if self.rows:
+            await session.execute(insert(rows), self.rows)
+        if self.updates:
+            columns = [c for c in next(iter(self.updates.values())) if c != "code"]
+            await session.execute(
+                update(rows)
+                .where(rows.c.id == bindparam("row_key"))
+                .values({c: bindparam(f"new_{c}") for c in columns}),
+                [
+                    {"row_key": key, **{f"new_{c}": values[c] for c in columns}}
+                    for key, values in self.updates.items()
+                ],
+            )
+
 
 # The rows a batch writes, in the order they are inserted (parents first).
 _TABLES: dict[str, Any] = {
@@ -143,7 +221,6 @@ _TABLES: dict[str, Any] = {
     "orders": Order,
     "order_lines": OrderLine,
     "services": Service,
-    "products": Product,
 }
 
 
@@ -151,11 +228,15 @@ class Batch:
     """What one batch knows (looked up in bulk) and what it will write."""
 
     def __init__(
-        self, document_types: frozenset[str], credentials_key: bytes | None = None
+        self,
+        document_types: frozenset[str],
+        credentials_key: bytes | None = None,
+        default_brand: str = "default",
     ) -> None:
         self.now = utcnow()
         self.document_types = document_types
         self.credentials_key = credentials_key
+        self.default_brand = default_brand  # BRAND_CODE: no stored brand takes it
         self.accounts: dict[str, _Account] = {}
         self.seen: dict[str, set[str]] = {key: set() for key in _EXTERNAL_IDS}
         self.invoices: dict[tuple[uuid.UUID, str], _Invoice] = {}
@@ -168,11 +249,8 @@ class Batch:
         self.events: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
         self.statuses: dict[tuple[str, str], _Status] = {}  # (kind, external id)
         self.status_changes: dict[str, dict[uuid.UUID, Any]] = {k: {} for k in _STATUS_OF}
-        # Products by code: the id of one already in the catalogue, or the
-        # pending row of one added in this batch; and the changes to existing ones.
-        self.products: dict[str, uuid.UUID | dict[str, Any]] = {}
-        self.product_updates: dict[uuid.UUID, dict[str, Any]] = {}
-        self.product_values: dict[uuid.UUID, dict[str, Any]] = {}  # as stored
+        self.products = _ByCode(Product, _PRODUCT_COLUMNS)
+        self.brands = _ByCode(BrandRecord, _BRAND_COLUMNS)
 
     # --- looking up ----------------------------------------------------------
 
@@ -181,15 +259,9 @@ class Batch:
         invoice_numbers: set[str] = set()
         order_numbers: set[str] = set()
         external: dict[str, set[str]] = {key: set() for key in _EXTERNAL_IDS}
-        codes = {
-            c for line in lines if line.kind == "product" for c in _strings(line.data.get("code"))
-        }
-        if codes:
-            product = table(Product)
-            query = select(product.c.id, *(product.c[name] for name in _PRODUCT_COLUMNS))
-            for row in await _rows_in(session, query, product.c.code, codes):
-                self.products[row.code] = row.id
-                self.product_values[row.id] = {n: getattr(row, n) for n in _PRODUCT_COLUMNS}
+        await self.products.look_up(session, _codes(lines, "product", "code"))
+        brand_codes = _codes(lines, "brand", "code") | _codes(lines, "account", "brand")
+        await self.brands.look_up(session, brand_codes)
         for line in lines:
             data = line.data
             numbers.update(_strings(data.get("account"), data.get("parent")))
@@ -283,7 +355,11 @@ class Batch:
             self._account(parse.account_record(line.data))
             return True
         if line.kind == "product":
-            return self._product(parse.product_record(line.data))
+            record = parse.product_record(line.data)
+            return self.products.apply(record.code, record.values, self.now)
+        if line.kind == "brand":
+            brand = parse.brand_record(line.data, self.default_brand)
+            return self.brands.apply(brand.code, brand.values, self.now)
         assert line.external_id is not None
         if line.external_id in self.seen[_SEEN_IN[line.kind]]:
             return self._status_change(line)
@@ -329,7 +405,16 @@ class Batch:
             parent = self.accounts.get(record.parent)
             if parent is None:
                 raise BadLine(f"unknown parent {record.parent}")
-        values = {**record.values, "parent_id": parent.id if parent else None}
+        brand_id = None
+        if record.brand is not None:
+            brand_id = self.brands.id_of(record.brand)
+            if brand_id is None:
+                raise BadLine(f"unknown brand {record.brand}")
+        values = {
+            **record.values,
+            "parent_id": parent.id if parent else None,
+            "brand_id": brand_id,
+        }
         existing = self.accounts.get(record.number)
         if existing is not None and existing.currency != record.currency:
             raise BadLine(
@@ -603,28 +688,11 @@ class Batch:
         self.statuses[("service", record.external_id)] = _Status(service_id, record.status, row)
         self.seen["service"].add(record.external_id)
 
-    def _product(self, record: ProductRecord) -> bool:
-        """A new code is added; a known one takes the line's values whole
-        (False, as imported before, when they are the ones it has)."""
-        known = self.products.get(record.code)
-        if isinstance(known, dict):
-            known.update(record.values, updated_at=self.now)
-        elif known is not None:
-            stored = self.product_values.get(known)
-            if stored == record.values:
-                return False
-            self.product_values[known] = dict(record.values)
-            self.product_updates[known] = {**record.values, "updated_at": self.now}
-        else:
-            row = {"id": new_id(), **record.values, "created_at": self.now, "updated_at": self.now}
-            self.rows["products"].append(row)
-            self.products[record.code] = row
-        return True
-
     # --- writing -----------------------------------------------------------------
 
     async def write(self, session: AsyncSession) -> None:
         """One multi-row INSERT per table, parents first, then the updates."""
+        await self.brands.write(session)  # before the accounts naming them
         for name, model in _TABLES.items():
             if name == "invoices":
                 await self._update_accounts(session)
@@ -641,18 +709,7 @@ class Batch:
                     for i in self.paid.values()
                 ],
             )
-        if self.product_updates:
-            product = table(Product)
-            columns = [c for c in next(iter(self.product_updates.values())) if c != "code"]
-            await session.execute(
-                update(product)
-                .where(product.c.id == bindparam("product_key"))
-                .values({c: bindparam(f"new_{c}") for c in columns}),
-                [
-                    {"product_key": key, **{f"new_{c}": values[c] for c in columns}}
-                    for key, values in self.product_updates.items()
-                ],
-            )
+        await self.products.write(session)
         for kind, changes in self.status_changes.items():
             if changes:
                 changed = table(_STATUS_TABLES[kind])

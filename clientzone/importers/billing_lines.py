@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from clientzone.core import validators
 from clientzone.core.credentials import Credentials
@@ -36,9 +37,9 @@ MAX_TAX_RATE = Decimal(300)  # percent; a rate in basis points (1600) is refused
 MAX_LINES = 1000  # lines of one invoice or order
 MAX_DOCUMENTS = 10
 
-TYPES = ("account", "invoice", "payment", "credit_note", "order", "service", "product")
-# Lines keyed by something else than an externalId (a customer number, a product code).
-UNKEYED = ("account", "product")
+TYPES = ("brand", "account", "invoice", "payment", "credit_note", "order", "service", "product")
+# Lines keyed by something else than an externalId (a customer number, a code).
+UNKEYED = ("brand", "account", "product")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -82,7 +83,7 @@ def kind_of(data: dict[str, Any]) -> str:
     kind = data.get("type")
     if kind not in TYPES:
         raise BadLine(
-            "type must be account, invoice, payment, credit_note, order, service or product"
+            "type must be brand, account, invoice, payment, credit_note, order, service or product"
         )
     return str(kind)
 
@@ -171,6 +172,7 @@ ACCOUNT_FIELDS = {
     "taxId": "tax_id",
     "country": "country",
     "parent": "parent_id",
+    "brand": "brand_id",
 }
 
 
@@ -180,7 +182,8 @@ class AccountRecord:
     currency: str
     values: dict[str, Any]  # every column but parent_id
     parent: str | None  # the parent's customer number
-    given: frozenset[str]  # the columns the line carries (parent_id included)
+    given: frozenset[str]  # the columns the line carries (parent_id, brand_id included)
+    brand: str | None = None  # the brand's code
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,10 @@ def account_record(data: dict[str, Any]) -> AccountRecord:
     if parent is not None and not isinstance(parent, str):
         raise BadLine("parent is not a text")
     parent = parent.strip() if parent else None
+    brand = data.get("brand")
+    if brand is not None and not isinstance(brand, str):
+        raise BadLine("brand is not a text")
+    brand = brand.strip() if brand else None
     email = text(data, "email", 254, required=False)
     if email is not None and validators.email(email) is None:
         raise BadLine(f"email {email!r} is not an email address")
@@ -295,10 +302,74 @@ def account_record(data: dict[str, Any]) -> AccountRecord:
         "country": validators.country(country) if country else None,
     }
     given = frozenset(column for key, column in ACCOUNT_FIELDS.items() if key in data)
-    return AccountRecord(number_, currency, values, parent or None, given)
+    return AccountRecord(number_, currency, values, parent or None, given, brand or None)
 
 
 _PRODUCT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+@dataclass(frozen=True)
+class BrandLine:
+    """A brand (docs/brands.md); its values are every column but id and the timestamps."""
+
+    code: str
+    values: dict[str, Any]
+
+
+def _url(data: dict[str, Any], name: str, required: bool = True) -> str | None:
+    value = text(data, name, 500, required=required)
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("https", "http") and bool(parts.hostname) and " " not in value
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        valid = False
+    if not valid:
+        raise BadLine(f"{name} must be an http(s) URL")
+    return value.rstrip("/")
+
+
+def _address(data: dict[str, Any], name: str) -> str:
+    value = required_text(data, name, 254)
+    normalized = validators.email(value)
+    if normalized is None:
+        raise BadLine(f"{name} {value!r} is not an email address")
+    return normalized
+
+
+def _color(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _COLOR.fullmatch(value.strip()):
+        raise BadLine(f"{name} must be a colour as #RRGGBB")
+    return value.strip().upper()
+
+
+def brand_record(data: dict[str, Any], default_code: str) -> BrandLine:
+    code = required_text(data, "code", 40)
+    if not _PRODUCT_CODE.fullmatch(code):
+        raise BadLine("code may hold only letters, digits, '.', '_' and '-'")
+    if code == default_code:
+        raise BadLine(f"code {code} is the default brand's (BRAND_CODE)")
+    company_name = required_text(data, "companyName")
+    return BrandLine(
+        code=code,
+        values={
+            "code": code,
+            "company_name": company_name,
+            "logo_url": _url(data, "logoUrl", required=False),
+            "support_email": _address(data, "supportEmail"),
+            "support_phone": text(data, "supportPhone", 32, required=False),
+            "from_name": text(data, "fromName", required=False) or company_name,
+            "from_address": _address(data, "fromAddress"),
+            "portal_url": _url(data, "portalUrl"),
+            "primary_color": _color(data, "primaryColor"),
+            "accent_color": _color(data, "accentColor"),
+        },
+    )
 
 
 def product_record(data: dict[str, Any]) -> ProductRecord:

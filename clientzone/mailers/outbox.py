@@ -27,9 +27,10 @@ from email_validator import EmailNotValidError, validate_email
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clientzone.brands import Brand, brand_of
 from clientzone.config import Settings
 from clientzone.core.tokens import hash_token
-from clientzone.mailers.templates import Brand, render
+from clientzone.mailers.templates import render
 from clientzone.models.accounts import Account
 from clientzone.models.contacts import EmailCategory, contact_emails_for_category
 from clientzone.models.mail import EmailMessage
@@ -58,7 +59,7 @@ def normalized_recipients(addresses: Iterable[str]) -> list[str]:
 
 
 def _message(
-    settings: Settings,
+    brand: Brand,
     *,
     template: str,
     locale: Locale,
@@ -76,14 +77,19 @@ def _message(
         rendered = render(
             template,
             locale,
-            Brand.from_settings(settings),
+            brand,
             preferences_link=category is not None,
             **variables,
         )
     except TemplateError as exc:
         raise OutboxError(f"message {template!r} ({locale.value}) does not render: {exc}") from exc
-    domain = settings.mail_from_address.rpartition("@")[2] or "localhost"
+    domain = brand.from_address.rpartition("@")[2] or "localhost"
+    # The default brand's sender is the settings' at sending time (None here).
+    sender = None if brand.is_default else brand
     return EmailMessage(
+        from_name=sender.from_name if sender else None,
+        from_address=sender.from_address if sender else None,
+        reply_to=sender.reply_to if sender else None,
         category=category,
         account_id=account_id,
         user_id=user_id,
@@ -110,9 +116,9 @@ async def notify_user(
     **variables: Any,
 ) -> EmailMessage:
     """A login message to `user` alone (at `to`, an address being verified, or
-    else the login email), in the user's language."""
+    else the login email), in the user's language, with the default brand."""
     message = _message(
-        settings,
+        Brand.from_settings(settings),
         template=template,
         locale=user.locale,
         recipients=normalized_recipients([to or user.email]),
@@ -137,9 +143,13 @@ async def notify_address(
     **variables: Any,
 ) -> EmailMessage:
     """A message to someone without a login yet (an invitation). It is not
-    listed among any account's emails: it carries a link meant for them only."""
+    listed among any account's emails: it carries a link meant for them only.
+    With an `account` among the variables (an invitation to it), the account's
+    brand; else the default brand."""
+    account = variables.get("account")
+    brand = await brand_of(session, settings, account if isinstance(account, Account) else None)
     message = _message(
-        settings,
+        brand,
         template=template,
         locale=locale,
         recipients=normalized_recipients([to]),
@@ -221,7 +231,7 @@ async def _account_message(
         logger.info("account %s: nobody receives %s mail", account.number, category.value)
         return None
     message = _message(
-        settings,
+        await brand_of(session, settings, account),
         template=template,
         locale=account.locale,
         recipients=recipients,

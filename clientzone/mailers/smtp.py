@@ -35,10 +35,17 @@ SENT = "sent"
 
 def to_mime(message: EmailMessage, settings: Settings, recipient: str) -> MimeMessage:
     mime = MimeMessage()
-    mime["From"] = formataddr((settings.mail_from_name, settings.mail_from_address))
+    # A branded message carries its brand's sender; the default brand's is
+    # the settings' (clientzone/brands.py). The envelope sender follows From.
+    if message.from_address:
+        mime["From"] = formataddr((message.from_name or "", message.from_address))
+        reply_to = message.reply_to
+    else:
+        mime["From"] = formataddr((settings.mail_from_name, settings.mail_from_address))
+        reply_to = settings.mail_reply_to
     mime["To"] = recipient
-    if settings.mail_reply_to:
-        mime["Reply-To"] = settings.mail_reply_to
+    if reply_to:
+        mime["Reply-To"] = reply_to
     mime["Subject"] = message.subject
     mime["Message-ID"] = message.message_id
     mime["Date"] = format_datetime(message.created_at)
@@ -167,7 +174,7 @@ async def _send_copy(
     itself was refused for good) for one recipient's copy."""
     mime = to_mime(message, settings, recipient)
     if signer is not None:
-        signer.sign(mime)
+        signer.sign(mime, message.from_address)
     try:
         await client.send_message(mime, recipients=[recipient])
     except aiosmtplib.SMTPRecipientsRefused as exc:

@@ -5,9 +5,12 @@ autoescaped (a contact called `<script>` arrives as text), text is not.
 Undefined variables are errors, so a message that cannot render fails when it
 is enqueued, inside the transaction, instead of going out blank.
 
-Category messages (account notifications) end with a link to the portal's
-email preferences page (`PORTAL_URL/email-preferences`), in the text part and
-the layout's footer; login messages (codes, links, security notices) have none.
+Every message is rendered with a `brand` (clientzone/brands.py): the
+account's for a message about an account, else the default brand of settings.
+Category messages (account notifications) end with a link to the brand's
+portal email preferences page (`<portal URL>/email-preferences`), in the text
+part and the layout's footer; login messages (codes, links, security notices)
+have none.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from clientzone.config import Settings
+from clientzone.brands import Brand
 from clientzone.models.users import Locale
 
 
@@ -27,25 +30,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-@dataclass(frozen=True)
-class Brand:
-    company_name: str
-    logo_url: str | None
-    support_email: str
-    support_phone: str | None
-    portal_url: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Brand:
-        return cls(
-            company_name=settings.company_name,
-            logo_url=settings.logo_url,
-            support_email=settings.support_email,
-            support_phone=settings.support_phone,
-            portal_url=settings.portal_base_url,
-        )
 
 
 PREFERENCES_PATH = "/email-preferences"

@@ -9,6 +9,7 @@ from clientzone.models.accounts import Account, AccountStatus
 from clientzone.models.activity import ActivityEntry
 from clientzone.models.announcements import Announcement, AnnouncementAccount, AnnouncementRead
 from clientzone.models.api_clients import ApiAccessToken, ApiClient
+from clientzone.models.brands import BrandRecord
 from clientzone.models.cases import (
     Case,
     CaseAttachment,
@@ -49,6 +50,7 @@ __all__ = [
     "ApiAccessToken",
     "ApiClient",
     "AuthSession",
+    "BrandRecord",
     "Case",
     "CaseAttachment",
     "CaseCategory",

@@ -88,6 +88,11 @@ class Account(PostalAddress, table=True):
     # a new email (however it is changed) is mailed again.
     bounced_email: str | None = Field(default=None, sa_type=String(254))
     email_bounced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The company the account is a customer of (models/brands.py); None: the
+    # default brand of settings. No foreign key: SQLite adds one only by
+    # rebuilding `accounts` (see migration 0032); only the import sets it, to
+    # a brand it found, and brands are never deleted.
+    brand_id: uuid.UUID | None = Field(default=None)
 
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

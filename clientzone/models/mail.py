@@ -71,6 +71,11 @@ class EmailMessage(SQLModel, table=True):
     unsubscribable: list[str] = Field(
         default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": text("'[]'")}
     )
+    # The sender of a branded message (the account's brand, clientzone/brands.py);
+    # None: MAIL_FROM_NAME, MAIL_FROM_ADDRESS and MAIL_REPLY_TO when it is sent.
+    from_name: str | None = Field(default=None, sa_type=String(200))
+    from_address: str | None = Field(default=None, sa_type=String(254))
+    reply_to: str | None = Field(default=None, sa_type=String(254))
     subject: str = Field(sa_type=String(300))
     text_body: str = Field(sa_type=Text)
     html_body: str = Field(sa_type=Text)

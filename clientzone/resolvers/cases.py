@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientzone.auth.access import holds_permission, require_permission, require_viewer
 from clientzone.auth.context import Context
+from clientzone.brands import brand_of
 from clientzone.config import Settings
 from clientzone.core.errors import NotFound
 from clientzone.core.ids import decode_id_of, encode_global_id
@@ -392,6 +393,7 @@ async def notify_case(
         creator = await session.get(User, case.created_by)
         if creator is not None and grant is not None and Permission.CASES_VIEW in grant.permissions:
             creator_email = creator.email
+    portal_url = (await brand_of(session, settings, account)).portal_url
     await notify_account(
         session,
         settings,
@@ -401,7 +403,7 @@ async def notify_case(
         also_to=[creator_email] if creator_email else [],
         case=case,
         case_number=case.display_number,
-        case_url=f"{settings.portal_base_url}/cases/{case.display_number}",
+        case_url=f"{portal_url}/cases/{case.display_number}",
         **variables,
     )
 

@@ -18,6 +18,7 @@ from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context, Viewer
 from clientzone.auth.passwords import hash_password
 from clientzone.auth.rate_limits import VERIFY_ATTEMPT_PER_IP
+from clientzone.brands import brand_of
 from clientzone.core.ids import encode_global_id
 from clientzone.mailers.outbox import notify_address
 from clientzone.models import invitations as models
@@ -57,6 +58,7 @@ async def _send(
     ctx: Context, session: AsyncSession, account: Account, email: str, token: str
 ) -> None:
     inviter = require_viewer(ctx).user
+    brand = await brand_of(session, ctx.settings, account)
     await notify_address(
         session,
         ctx.settings,
@@ -66,7 +68,7 @@ async def _send(
         carries_token=token,
         account=account,
         inviter_name=f"{inviter.first_name} {inviter.last_name}".strip() or inviter.email,
-        link=f"{ctx.settings.portal_base_url}/accept-invitation?token={token}",
+        link=f"{brand.portal_url}/accept-invitation?token={token}",
         hours=int(INVITATION_LIFETIME.total_seconds() // 3600),
     )
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientzone.auth.access import require_viewer
 from clientzone.auth.context import Context
+from clientzone.brands import brand_of
 from clientzone.config import Settings
 from clientzone.core.errors import NotFound
 from clientzone.core.i18n import translate
@@ -178,14 +179,18 @@ async def start_payment(
         items = [
             CheckoutItem(f"Factura {i.number}", i.total_minor - i.paid_minor) for i in chosen
         ] or [CheckoutItem(f"Pago a cuenta {account.number}", amount_minor)]
-    url = await _checkout(ctx, payment, items)
+        # The customer comes back to their brand's portal.
+        portal_url = (await brand_of(session, ctx.settings, account)).portal_url
+    url = await _checkout(ctx, payment, items, portal_url)
     if url is None:
         errors.add(None, code.PROVIDER_UNAVAILABLE, "payment.provider_unavailable")
         return Outcome(errors=errors.errors)
     return Outcome(value=(payment, url))
 
 
-async def _checkout(ctx: Context, payment: Payment, items: list[CheckoutItem]) -> str | None:
+async def _checkout(
+    ctx: Context, payment: Payment, items: list[CheckoutItem], portal_url: str
+) -> str | None:
     """The provider's checkout URL, asked after the payment is committed (no
     connection is held during the call); a refusal fails the payment, which
     frees what it reserved."""
@@ -200,8 +205,7 @@ async def _checkout(ctx: Context, payment: Payment, items: list[CheckoutItem]) -
         amount_minor=payment.amount_minor,
         currency=payment.currency,
         items=items,
-        return_url=f"{settings.portal_base_url}/payments/"
-        + encode_global_id("Payment", payment.id),
+        return_url=f"{portal_url}/payments/" + encode_global_id("Payment", payment.id),
         notification_url=f"{settings.public_base_url}/webhooks/payments/{payment.provider}",
     )
     try:

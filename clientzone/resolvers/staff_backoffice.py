@@ -23,6 +23,7 @@ from clientzone.auth.rate_limits import (
     STAFF_PIN_CHECK_PER_ACCOUNT,
 )
 from clientzone.auth.staff import StaffViewer, require_staff
+from clientzone.brands import brand_of
 from clientzone.core.errors import NotFound
 from clientzone.core.ids import decode_id_of
 from clientzone.mailers.outbox import notify_address, notify_user
@@ -265,6 +266,7 @@ async def send_first_invitation(
             invited_by=staff.member.user_id,
             as_owner=True,
         )
+        brand = await brand_of(session, ctx.settings, account)
         await notify_address(
             session,
             ctx.settings,
@@ -273,8 +275,8 @@ async def send_first_invitation(
             template="invitation",
             carries_token=token,
             account=account,
-            inviter_name=ctx.settings.company_name,
-            link=f"{ctx.settings.portal_base_url}/accept-invitation?token={token}",
+            inviter_name=brand.company_name,
+            link=f"{brand.portal_url}/accept-invitation?token={token}",
             hours=int(INVITATION_LIFETIME.total_seconds() // 3600),
         )
         audit_staff_action(

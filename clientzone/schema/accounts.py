@@ -15,6 +15,7 @@ from clientzone.models.memberships import Permission
 from clientzone.resolvers import accounts as resolvers
 from clientzone.resolvers import activity as activity_resolvers
 from clientzone.resolvers import api_clients as api_client_resolvers
+from clientzone.resolvers import brands as brand_resolvers
 from clientzone.resolvers import cases as case_resolvers
 from clientzone.resolvers import contacts as contact_resolvers
 from clientzone.resolvers import documents as document_resolvers
@@ -31,6 +32,7 @@ from clientzone.schema.activity import Activity, ActivityFilterInput
 from clientzone.schema.announcements import Announcement
 from clientzone.schema.announcements import announcements as account_announcements
 from clientzone.schema.api_clients import ApiClient
+from clientzone.schema.brands import Brand
 from clientzone.schema.cases import Case, CaseFilterInput
 from clientzone.schema.contacts import Contact, ContactFilterInput
 from clientzone.schema.cost import Cost
@@ -127,6 +129,13 @@ class Account(Node):
             profile=AccountProfile.from_row(row),
             row=row,
         )
+
+    @strawberry.field(
+        description="The company the account is a customer of: name, logo, support "
+        "contacts, portal URL and colours to theme the portal with."
+    )
+    async def brand(self, info: Info) -> Brand:
+        return Brand.from_brand(await brand_resolvers.account_brand(info.context, self.row))
 
     @strawberry.field(description="The account this one is linked under, when you reach it.")
     async def parent(self, info: Info) -> Account | None:

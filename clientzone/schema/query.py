@@ -16,6 +16,7 @@ from clientzone.resolvers import node as node_resolvers
 from clientzone.schema import announcements as news
 from clientzone.schema import (
     api_clients,
+    brands,
     cases,
     contacts,
     email_verification,
@@ -96,6 +97,11 @@ class Query:
     case_categories: list[cases.CaseCategory] = strawberry.field(
         resolver=cases.case_categories,
         description="What a case can be about, with each subcategory's extra fields.",
+    )
+    brand: brands.Brand | None = strawberry.field(
+        resolver=brands.brand,
+        description="A brand for a page before sign-in (the login page's logo and colours): "
+        "by `code`, else by `host`, else the default brand; null when none matches.",
     )
     password_strength: passwords.PasswordStrength = strawberry.field(
         resolver=passwords.password_strength,

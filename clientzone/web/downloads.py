@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from clientzone.brands import brand_of
 from clientzone.config import Settings
 from clientzone.core import signed_links
 from clientzone.core.i18n import negotiate_locale
@@ -123,11 +124,12 @@ async def _invoice_pdf(
     lines = (await invoices.lines_of_invoices(session, [invoice.id])).get(invoice.id, [])
     kind = (await invoices.document_types(session, [invoice.document_type]))[invoice.document_type]
     name = kind.name_en if locale is Locale.EN else kind.name_es
+    brand = await brand_of(session, settings, account)
 
     async def rendered() -> File:
         content = await anyio.to_thread.run_sync(
             lambda: documents.invoice_pdf(
-                settings,
+                brand,
                 invoice=invoice,
                 lines=lines,
                 account=account,
@@ -154,12 +156,13 @@ async def _statement(
     )
     data = documents.StatementData(account, since, until, opening, movements)
     stem = f"{account.number}_{since.isoformat()}_{until.isoformat()}"
+    brand = await brand_of(session, settings, account)
 
     async def produce() -> File:
         if claims.kind == "statement-csv":
             return documents.statement_csv(data, locale), "text/csv; charset=utf-8", stem + ".csv"
         content = await anyio.to_thread.run_sync(
-            lambda: documents.statement_pdf(settings, data, locale)
+            lambda: documents.statement_pdf(brand, data, locale)
         )
         return content, PDF, stem + ".pdf"
 
