@@ -10,7 +10,6 @@ import json
 import socket
 import ssl
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -94,7 +93,8 @@ class Received:
 @dataclass
 class Receiver:
     """A real HTTP server on 127.0.0.1 answering with the queued behaviours
-    (a status code, or "slow" to answer after the client gave up)."""
+    (a status code, or "slow": no answer before the test ends, so the client
+    gives up whatever the machine's load)."""
 
     port: int = 0
     answers: list[int | str] = field(default_factory=list)
@@ -107,13 +107,14 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     state = Receiver()
+    test_over = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             answer = state.answers.pop(0) if state.answers else 200
             if answer == "slow":
-                time.sleep(4.0)
+                test_over.wait(timeout=60)
                 answer = 200
             else:
                 state.received.append(
@@ -132,6 +133,7 @@ def receiver() -> Iterator[Receiver]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state
+    test_over.set()
     server.shutdown()
     server.server_close()
 
@@ -173,7 +175,7 @@ class Hooks:
 async def _hooks(settings: Settings, database: Database, **overrides: Any) -> AsyncIterator[Hooks]:
     values = {
         "webhook_allow_private_addresses": True,
-        "webhook_timeout_seconds": 2.0,  # room for a loaded machine; "slow" takes 4
+        "webhook_timeout_seconds": 5.0,  # room for a loaded machine
         "webhook_max_attempts": 3,
         **overrides,
     }
