@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    FilePath,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/clientzone.db"
@@ -221,6 +228,9 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)
     webhook_poll_seconds: float = Field(default=5.0, gt=0)
     webhook_allow_private_addresses: bool = False
+    # A PEM file of CA certificates trusted for HTTPS endpoints besides the
+    # public ones (a partner's private CA, a test CA); the name is still checked.
+    webhook_ca_file: FilePath | None = None
     # How long a server process may reuse a session it looked up (0: never);
     # revocations reach every process at once through the event bus.
     session_cache_seconds: float = Field(default=10.0, ge=0, le=300)

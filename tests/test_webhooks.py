@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import ssl
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from sqlalchemy import select, update
 from standardwebhooks import Webhook
 
@@ -90,7 +93,8 @@ class Received:
 @dataclass
 class Receiver:
     """A real HTTP server on 127.0.0.1 answering with the queued behaviours
-    (a status code, or "slow" to answer after the client gave up)."""
+    (a status code, or "slow": no answer before the test ends, so the client
+    gives up whatever the machine's load)."""
 
     port: int = 0
     answers: list[int | str] = field(default_factory=list)
@@ -103,13 +107,14 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     state = Receiver()
+    test_over = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             answer = state.answers.pop(0) if state.answers else 200
             if answer == "slow":
-                time.sleep(4.0)
+                test_over.wait(timeout=60)
                 answer = 200
             else:
                 state.received.append(
@@ -128,6 +133,7 @@ def receiver() -> Iterator[Receiver]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state
+    test_over.set()
     server.shutdown()
     server.server_close()
 
@@ -169,7 +175,7 @@ class Hooks:
 async def _hooks(settings: Settings, database: Database, **overrides: Any) -> AsyncIterator[Hooks]:
     values = {
         "webhook_allow_private_addresses": True,
-        "webhook_timeout_seconds": 2.0,  # room for a loaded machine; "slow" takes 4
+        "webhook_timeout_seconds": 5.0,  # room for a loaded machine
         "webhook_max_attempts": 3,
         **overrides,
     }
@@ -600,3 +606,81 @@ async def test_an_endpoint_failing_for_good_is_disabled(hooks: Hooks, receiver: 
     async with hooks.database.session() as session:
         [row] = (await session.execute(select(WebhookEndpoint))).scalars().all()
     assert (row.failure_streak, row.failing_since) == (0, None)
+
+
+@dataclass
+class TlsReceiver:
+    """An HTTPS receiver on 127.0.0.1 with a certificate for partner.test
+    only, issued by a test CA (in `ca_file`); it notes the SNI names asked."""
+
+    port: int
+    ca_file: Path
+    server_names: list[str | None] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TlsReceiver]:
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("partner.test").configure_cert(context)
+    state = TlsReceiver(port=0, ca_file=ca_file)
+
+    def note_sni(_socket: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
+        state.server_names.append(name)
+
+    context.sni_callback = note_sni  # type: ignore[assignment]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            state.received.append(Received(self.path, headers, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    state.port = server.server_address[1]
+    # The names resolve (for the worker's check) to the receiver's address only.
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in ("partner.test", "other.test"):
+            host = "127.0.0.1"
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+async def test_https_goes_to_the_checked_address_with_the_name_verified(
+    settings: Settings, database: Database, tls_receiver: TlsReceiver
+) -> None:
+    port = tls_receiver.port
+    async for hooks in _hooks(settings, database, webhook_ca_file=tls_receiver.ca_file):
+        partner = await hooks.create(f"https://partner.test:{port}/hook", ["case.created"])
+        other = await hooks.create(f"https://other.test:{port}/hook", ["case.created"])
+        await hooks.emit()
+        assert await hooks.worker().run_once() == 2
+        logs = {e["id"]: e["deliveries"]["nodes"] for e in await hooks.log()}
+        [delivered] = logs[partner["webhookEndpoint"]["id"]]
+        assert delivered["status"] == "DELIVERED", delivered["lastError"]
+        [request] = tls_receiver.received
+        assert request.headers["host"] == f"partner.test:{port}"
+        Webhook(partner["secret"]).verify(request.body, request.headers)
+        # The certificate names partner.test only: the other name is refused.
+        [refused] = logs[other["webhookEndpoint"]["id"]]
+        assert refused["status"] == "FAILED"
+        assert "CERTIFICATE_VERIFY_FAILED" in refused["lastError"], refused["lastError"]
+        assert sorted(tls_receiver.server_names, key=str) == ["other.test", "partner.test"]
