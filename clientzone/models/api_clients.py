@@ -84,6 +84,9 @@ class ClientCredential:
 
     client: ApiClient
     permissions: frozenset[Permission]
+    # When this credential stops working unless something ends it sooner (the
+    # client's expiry, the rotation's grace for a previous key, a token's expiry).
+    valid_until: datetime | None = None
 
 
 def _hint(key: str) -> str:
@@ -128,6 +131,18 @@ def rotate_key(row: ApiClient, grace: timedelta, now: datetime | None = None) ->
 
 async def client_by_key(session: AsyncSession, key: str) -> ApiClient | None:
     """The live client for a key, current or previous within its grace."""
+    found = await credential_by_key(session, key)
+    return found.client if found is not None else None
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+async def credential_by_key(session: AsyncSession, key: str) -> ClientCredential | None:
+    """The live client for a key (current, or previous within its grace) and
+    until when the key works."""
     key_hash = hash_token(key)
     now = utcnow()
     statement = select(ApiClient).where(
@@ -138,7 +153,10 @@ async def client_by_key(session: AsyncSession, key: str) -> ApiClient | None:
         )
     )
     row = (await session.execute(statement)).scalars().first()
-    return row if row is not None and row.live(now) else None
+    if row is None or not row.live(now):
+        return None
+    grace = row.previous_valid_until if row.key_hash != key_hash else None
+    return ClientCredential(row, row.permissions, _earliest(row.expires_at, grace))
 
 
 async def credential_by_access_token(session: AsyncSession, token: str) -> ClientCredential | None:
@@ -155,7 +173,11 @@ async def credential_by_access_token(session: AsyncSession, token: str) -> Clien
     if found is None or not found[1].live(now):
         return None
     token_row, client = found[0], found[1]
-    return ClientCredential(client, token_row.permissions & client.permissions)
+    return ClientCredential(
+        client,
+        token_row.permissions & client.permissions,
+        _earliest(token_row.expires_at, client.expires_at),
+    )
 
 
 async def issue_access_token(

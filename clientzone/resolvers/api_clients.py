@@ -23,6 +23,7 @@ from clientzone.models.api_clients import ApiClient
 from clientzone.models.base import utcnow
 from clientzone.models.memberships import Permission
 from clientzone.models.pagination import Page, PageRequest
+from clientzone.realtime.sessions import announce_client_changed
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.validation import FieldErrors, Outcome
 
@@ -129,6 +130,7 @@ async def rotate_api_client_key(
             target=row.name,
             changes=[Change("key", None, None)],
         )
+        ctx.after_commit(lambda: announce_client_changed(ctx.events, client_id))
     return Outcome(value=(key, row))
 
 
@@ -150,4 +152,5 @@ async def revoke_api_client(
             action=ActivityAction.API_CLIENT_REVOKED,
             target=row.name,
         )
+        ctx.after_commit(lambda: announce_client_changed(ctx.events, client_id))
     return Outcome(value=client_id)
