@@ -3,6 +3,9 @@
 `Authorization: Bearer czk_...` (the client's key) or `Bearer cza_...` (an
 access token from `POST /oauth/token`) makes the request the client's: no
 viewer, one account, the client's permissions (a token's may be narrower).
+A client created with `includeLinkedAccounts` also reaches the accounts
+linked under its own, there with its permissions narrowed to what its creator
+holds on each (read at every request, so it follows the creator's access).
 Each client has its own request budget (API_CLIENT_REQUESTS_PER_MINUTE).
 
 A WebSocket may carry the same credential (in its handshake or its
@@ -29,12 +32,13 @@ from clientzone.models.api_clients import (
     credential_by_key,
     touch_client,
 )
-from clientzone.models.memberships import Grant, Permission, Role
+from clientzone.models.memberships import Grant, LinkedScope, Permission, Role
 
 
 @dataclass(frozen=True)
 class ApiClientPrincipal:
-    """Who a client request acts as: the integration, on its one account."""
+    """Who a client request acts as: the integration, on its account (and
+    the accounts linked under it, when the client was allowed them)."""
 
     client_id: uuid.UUID
     account_id: uuid.UUID
@@ -43,6 +47,8 @@ class ApiClientPrincipal:
     permissions: frozenset[Permission]
     # When the credential stops working unless it is revoked sooner.
     valid_until: datetime | None = None
+    # Set when the client also reaches its account's linked accounts.
+    linked: LinkedScope | None = None
     # The key or access token itself, for a WebSocket to check it again.
     credential: str = field(default="", repr=False, compare=False)
 
@@ -96,6 +102,11 @@ async def find_principal(db: RequestDb, credential: str, ip: str) -> ApiClientPr
         name=found.client.name,
         permissions=found.permissions,
         valid_until=found.valid_until,
+        linked=(
+            LinkedScope(account.id, found.client.created_by, found.permissions)
+            if found.client.include_linked_accounts and found.client.created_by is not None
+            else None
+        ),
         credential=credential,
     )
 

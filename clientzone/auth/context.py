@@ -108,7 +108,7 @@ class Context:
         except BaseException:
             self.committed_hooks = []
             raise
-        self.loaders = Loaders.build(self.db, self.viewer.user.id if self.viewer else None)
+        self.loaders = loaders_for(self.db, self.viewer, self.api_client)
         if self.wake_mail is not None:
             self.wake_mail()
         hooks, self.committed_hooks = self.committed_hooks, []
@@ -145,7 +145,7 @@ class Context:
             response=None,
             settings=self.settings,
             db=db,
-            loaders=Loaders.build(db, viewer.user.id if viewer else None),
+            loaders=loaders_for(db, viewer, client),
             locale=self.locale,
             client_ip=self.client_ip,
             request_id=f"{self.request_id}.{operation_id[:32]}",
@@ -183,7 +183,7 @@ class Context:
             if client is None:
                 raise Unauthenticated
             self.api_client = client
-            self.loaders = Loaders.build(self.db, None)
+            self.loaders = loaders_for(self.db, None, client)
             self.active_grant_known = False
             return
         if self.viewer is None:
@@ -211,6 +211,7 @@ class Context:
         if token.strip().startswith((KEY_PREFIX, ACCESS_TOKEN_PREFIX)):
             self.api_client = await find_principal(self.db, token.strip(), self.client_ip)
             await self.db.release()
+            self.loaders = loaders_for(self.db, None, self.api_client)
             return
         async with self.db.read() as session:
             found = await active_session_by_token(session, token.strip())
@@ -242,6 +243,13 @@ class Context:
                 httponly=True,
                 samesite="lax",
             )
+
+
+def loaders_for(db: RequestDb, viewer: Viewer | None, client: ApiClientPrincipal | None) -> Loaders:
+    """A request's loaders: the viewer's, or an API client's."""
+    if viewer is not None:
+        return Loaders.build(db, viewer.user.id)
+    return Loaders.build(db, None, client.linked if client is not None else None)
 
 
 def bearer_token(request: HTTPConnection) -> str | None:
@@ -336,7 +344,7 @@ async def build_context(
         response=response,
         settings=settings,
         db=db,
-        loaders=Loaders.build(db, viewer.user.id if viewer else None),
+        loaders=loaders_for(db, viewer, client),
         locale=locale,
         client_ip=request.client.host if request.client else "",
         request_id=str(request_id),

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, or_, select, update
+from sqlalchemy import Boolean, Index, String, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -51,6 +51,11 @@ class ApiClient(SQLModel, table=True):
     account_id: uuid.UUID = Field(foreign_key="accounts.id", ondelete="CASCADE")
     name: str = Field(sa_type=String(100))
     permissions: frozenset[Permission] = Field(default=frozenset(), sa_type=PermissionSet)
+    # Whether the client also reaches the accounts linked under its account (with
+    # its permissions, never more than its creator holds on each).
+    include_linked_accounts: bool = Field(
+        default=False, sa_type=Boolean, sa_column_kwargs={"server_default": false()}
+    )
     key_hash: str = Field(sa_type=String(64), unique=True)
     # The first characters of the key, to tell keys apart in a list.
     key_hint: str = Field(sa_type=String(16))
@@ -101,6 +106,7 @@ async def create_client(
     permissions: frozenset[Permission],
     created_by: uuid.UUID | None,
     expires_at: datetime | None,
+    include_linked_accounts: bool = False,
 ) -> tuple[str, ApiClient]:
     """A new client; returns its key (shown once, never stored) and the row."""
     key = new_key()
@@ -112,6 +118,7 @@ async def create_client(
         key_hint=_hint(key),
         created_by=created_by,
         expires_at=expires_at,
+        include_linked_accounts=include_linked_accounts,
     )
     session.add(row)
     await session.flush()
