@@ -371,7 +371,9 @@ query($id: ID!) {
 
 async def test_linked_accounts_only_when_granted(partners: Partners) -> None:
     # given an account linked under the partner's account
-    child = await make_account(partners.database, number="MX-7000-1", parent=partners.account)
+    child = await make_account(
+        partners.database, number="MX-7000-1", currency="ARS", parent=partners.account
+    )
     child_id = gid("Account", child.id)
     plain = await partners.create()
     linked = await partners.create(includeLinkedAccounts=True)
@@ -389,6 +391,10 @@ async def test_linked_accounts_only_when_granted(partners: Partners) -> None:
     assert (await without.data("{ account { linkedAccounts { totalCount } } }"))["account"] == {
         "linkedAccounts": {"totalCount": 0}
     }
+    consolidated = "{ account { consolidatedBalance { currency } } }"
+    assert (await without.data(consolidated))["account"]["consolidatedBalance"] == [
+        {"currency": "MXN"}
+    ]
     response = await without.post("{ account { number } }", headers={"X-Account-Id": child_id})
     assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     # with it: the linked account is readable, by id, in the list and as the active account
@@ -407,6 +413,10 @@ async def test_linked_accounts_only_when_granted(partners: Partners) -> None:
         "nodes": [{"number": "MX-7000-1"}],
     }
     assert tree["child"]["parent"] == {"number": "MX-7000"}
+    assert (await with_.data(consolidated))["account"]["consolidatedBalance"] == [
+        {"currency": "ARS"},
+        {"currency": "MXN"},
+    ]
     active = await with_.post("{ account { number } }", headers={"X-Account-Id": child_id})
     assert active.json()["data"]["account"] == {"number": "MX-7000-1"}
     # the same permissions there, no more; an account not linked stays out of reach
