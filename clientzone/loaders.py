@@ -51,8 +51,10 @@ from clientzone.models.invoices import (
 from clientzone.models.ledger import balances
 from clientzone.models.memberships import (
     Grant,
+    LinkedScope,
     grants_for_accounts,
     linked_accounts_first_pages,
+    linked_grants,
 )
 from clientzone.models.orders import Order, OrderLine, lines_of_orders, orders_by_ids
 from clientzone.models.pagination import Page
@@ -80,13 +82,19 @@ class Loaders:
     """One request's loaders, each made the first time it is used: a request
     that needs two of them does not pay for building twenty."""
 
-    def __init__(self, db: RequestDb, viewer_id: uuid.UUID | None) -> None:
+    def __init__(
+        self, db: RequestDb, viewer_id: uuid.UUID | None, linked: LinkedScope | None = None
+    ) -> None:
         self.db = db
         self.viewer_id = viewer_id
+        # An API client allowed its account's linked accounts (no viewer then).
+        self.linked = linked
 
     @classmethod
-    def build(cls, db: RequestDb, viewer_id: uuid.UUID | None) -> Loaders:
-        return cls(db, viewer_id)
+    def build(
+        cls, db: RequestDb, viewer_id: uuid.UUID | None, linked: LinkedScope | None = None
+    ) -> Loaders:
+        return cls(db, viewer_id, linked)
 
     @cached_property
     def account_by_id(self) -> DataLoader[uuid.UUID, Account | None]:
@@ -113,20 +121,25 @@ class Loaders:
 
     @cached_property
     def grant_by_account(self) -> DataLoader[uuid.UUID, Grant | None]:
-        """The viewer's grant per account (None: the viewer cannot reach it)."""
-        viewer_id = self.viewer_id
+        """The viewer's grant per account (None: the viewer cannot reach it); for
+        an API client allowed linked accounts, its grant on each linked account
+        (its own account's grant is the client's, auth/access.py)."""
+        viewer_id, linked = self.viewer_id, self.linked
 
         async def grants(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Grant]:
             if viewer_id is None:
-                return {}
+                if linked is None:
+                    return {}
+                return await linked_grants(session, scope=linked, account_ids=ids)
             return await grants_for_accounts(session, user_id=viewer_id, account_ids=ids)
 
         return by_key(self.db, grants)
 
     @cached_property
     def linked_accounts_first_page(self) -> DataLoader[tuple[uuid.UUID, int], Page[Account]]:
-        """The first page of linked accounts the viewer reaches, by (account, size)."""
-        viewer_id = self.viewer_id
+        """The first page of linked accounts the viewer reaches, by (account, size)
+        (for an API client allowed them: those its creator reaches)."""
+        viewer_id = self.viewer_id or (self.linked.creator_id if self.linked else None)
 
         async def fetch(
             session: AsyncSession, ids: list[uuid.UUID], size: int

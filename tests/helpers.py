@@ -387,6 +387,8 @@ async def make_api_client(
     permissions: Iterable[Permission] = (),
     *,
     name: str = "ERP",
+    created_by: User | None = None,
+    include_linked_accounts: bool = False,
 ) -> str:
     """An API client of the account; returns its key."""
     from clientzone.models.api_clients import create_client
@@ -397,7 +399,8 @@ async def make_api_client(
             account_id=account.id,
             name=name,
             permissions=frozenset(permissions),
-            created_by=None,
+            created_by=created_by.id if created_by else None,
             expires_at=None,
+            include_linked_accounts=include_linked_accounts,
         )
     return key

@@ -21,7 +21,8 @@ from clientzone.db import Database
 from clientzone.models.accounts import Account
 from clientzone.models.api_clients import ApiAccessToken, ApiClient
 from clientzone.models.base import utcnow
-from clientzone.models.memberships import Permission, Role
+from clientzone.models.memberships import Membership, Permission, Role
+from clientzone.models.users import User
 from tests.helpers import (
     PASSWORD,
     GraphQLClient,
@@ -359,3 +360,125 @@ async def test_each_client_has_its_own_request_budget(
             assert (await GraphQLClient(http, second).data(ACCOUNT))["account"]
     finally:
         await app.state.close_clients()
+
+
+LINKED = """
+query($id: ID!) {
+  account(id: $id) { number invoices { totalCount } }
+}
+"""
+
+
+async def test_linked_accounts_only_when_granted(partners: Partners) -> None:
+    # given an account linked under the partner's account
+    child = await make_account(
+        partners.database, number="MX-7000-1", currency="ARS", parent=partners.account
+    )
+    child_id = gid("Account", child.id)
+    plain = await partners.create()
+    linked = await partners.create(includeLinkedAccounts=True)
+    assert plain["userErrors"] == linked["userErrors"] == []
+    listed = await partners.owner.data(
+        "{ account { apiClients { nodes { name includeLinkedAccounts } } } }"
+    )
+    assert sorted(n["includeLinkedAccounts"] for n in listed["account"]["apiClients"]["nodes"]) == [
+        False,
+        True,
+    ]
+    # without the grant: exactly as before
+    without = partners.client(plain["key"])
+    assert await without.error_codes(LINKED, {"id": child_id}) == ["NOT_FOUND"]
+    assert (await without.data("{ account { linkedAccounts { totalCount } } }"))["account"] == {
+        "linkedAccounts": {"totalCount": 0}
+    }
+    consolidated = "{ account { consolidatedBalance { currency } } }"
+    assert (await without.data(consolidated))["account"]["consolidatedBalance"] == [
+        {"currency": "MXN"}
+    ]
+    response = await without.post("{ account { number } }", headers={"X-Account-Id": child_id})
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    # with it: the linked account is readable, by id, in the list and as the active account
+    with_ = partners.client(linked["key"])
+    assert (await with_.data(LINKED, {"id": child_id}))["account"] == {
+        "number": "MX-7000-1",
+        "invoices": {"totalCount": 0},
+    }
+    tree = await with_.data(
+        "query($id: ID!) { account { linkedAccounts { totalCount nodes { number } } } "
+        "child: account(id: $id) { parent { number } } }",
+        {"id": child_id},
+    )
+    assert tree["account"]["linkedAccounts"] == {
+        "totalCount": 1,
+        "nodes": [{"number": "MX-7000-1"}],
+    }
+    assert tree["child"]["parent"] == {"number": "MX-7000"}
+    assert (await with_.data(consolidated))["account"]["consolidatedBalance"] == [
+        {"currency": "ARS"},
+        {"currency": "MXN"},
+    ]
+    active = await with_.post("{ account { number } }", headers={"X-Account-Id": child_id})
+    assert active.json()["data"]["account"] == {"number": "MX-7000-1"}
+    # the same permissions there, no more; an account not linked stays out of reach
+    forbidden = await with_.execute(
+        "query($id: ID!) { account(id: $id) { contacts { totalCount } } }", {"id": child_id}
+    )
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await with_.error_codes(LINKED, {"id": gid("Account", partners.other.id)}) == [
+        "NOT_FOUND"
+    ]
+    # an access token of the client carries the grant too
+    token = await _token(partners.http, linked["apiClient"]["id"], linked["key"])
+    by_token = partners.client(token["access_token"])
+    assert (await by_token.data(LINKED, {"id": child_id}))["account"]["number"] == "MX-7000-1"
+    # unlinking takes effect at once
+    async with partners.database.transaction() as session:
+        await session.execute(update(Account).where(Account.id == child.id).values(parent_id=None))
+    assert await with_.error_codes(LINKED, {"id": child_id}) == ["NOT_FOUND"]
+
+
+async def test_on_linked_accounts_never_more_than_the_creator_holds(partners: Partners) -> None:
+    # given two linked accounts: the member creating the client holds CASES_VIEW
+    # on the first and nothing on the second (only the owner reaches it)
+    first = await make_account(partners.database, number="MX-7000-1", parent=partners.account)
+    second = await make_account(partners.database, number="MX-7000-2", parent=partners.account)
+    async with partners.database.session() as session:
+        member = (
+            await session.execute(select(User).where(User.email == "integra@example.com"))
+        ).scalar_one()
+    await make_membership(partners.database, member, first, Role.MEMBER, [Permission.CASES_VIEW])
+    created = await partners.member.data(
+        CREATE,
+        {
+            "input": {
+                "name": "ERP",
+                "permissions": ["INVOICES_VIEW"],
+                "includeLinkedAccounts": True,
+            }
+        },
+    )
+    client = partners.client(created["createApiClient"]["key"])
+    # when the client reads them
+    reached = await client.execute(LINKED, {"id": gid("Account", first.id)})
+    # then the first is reached without invoices (the creator may not see them
+    # there), the second not at all, and its own account as before
+    assert reached["data"]["account"] is None
+    assert reached["errors"][0]["extensions"] == {
+        "code": "FORBIDDEN",
+        "permission": "INVOICES_VIEW",
+    }
+    assert await client.error_codes(LINKED, {"id": gid("Account", second.id)}) == ["NOT_FOUND"]
+    listed = await client.data("{ account { number linkedAccounts { nodes { number } } } }")
+    assert listed["account"] == {
+        "number": "MX-7000",
+        "linkedAccounts": {"nodes": [{"number": "MX-7000-1"}]},
+    }
+    # the creator's access is read at every request: given INVOICES_VIEW, the client sees invoices
+    async with partners.database.transaction() as session:
+        await session.execute(
+            update(Membership)
+            .where(Membership.user_id == member.id, Membership.account_id == first.id)
+            .values(permissions=frozenset({Permission.CASES_VIEW, Permission.INVOICES_VIEW}))
+        )
+    reached = await client.data(LINKED, {"id": gid("Account", first.id)})
+    assert reached["account"] == {"number": "MX-7000-1", "invoices": {"totalCount": 0}}

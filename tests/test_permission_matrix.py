@@ -164,6 +164,10 @@ class World:
     # API clients: one per permission holding only it, and one of account B.
     client_only: dict[Permission, GraphQLClient]
     stranger_client: GraphQLClient
+    # API clients of the account A is linked under (made by its owner): one per
+    # permission allowed linked accounts, and one with every permission not allowed.
+    linked_only: dict[Permission, GraphQLClient]
+    unlinked_client: GraphQLClient
 
     async def contact(self) -> Contact:
         row = Contact(
@@ -286,8 +290,11 @@ class World:
 
 @pytest.fixture
 async def world(app: Any, database: Database, settings: Any) -> AsyncIterator[World]:
+    group = await make_account(database, number="MX-8999", name="Grupo")
+    group_owner = await make_user(database, "group@example.com", password=PASSWORD)
+    await make_membership(database, group_owner, group)
     account = await make_account(
-        database, number="MX-9000", name="Matriz", email="matriz@example.com"
+        database, number="MX-9000", name="Matriz", email="matriz@example.com", parent=group
     )
     other = await make_account(database, number="AR-9100", name="Ajena")
     owner = await make_user(database, "owner@example.com", password=PASSWORD)
@@ -311,6 +318,13 @@ async def world(app: Any, database: Database, settings: Any) -> AsyncIterator[Wo
     stranger_token = await issue_token(database, stranger)
     client_keys = {p: await make_api_client(database, account, [p]) for p in Permission}
     stranger_key = await make_api_client(database, other, list(Permission))
+    linked_keys = {
+        p: await make_api_client(
+            database, group, [p], created_by=group_owner, include_linked_accounts=True
+        )
+        for p in Permission
+    }
+    unlinked_key = await make_api_client(database, group, list(Permission), created_by=group_owner)
     async with http_client(app) as http:
         yield World(
             database=database,
@@ -321,6 +335,8 @@ async def world(app: Any, database: Database, settings: Any) -> AsyncIterator[Wo
             target=target,
             client_only={p: GraphQLClient(http, k) for p, k in client_keys.items()},
             stranger_client=GraphQLClient(http, stranger_key),
+            linked_only={p: GraphQLClient(http, k) for p, k in linked_keys.items()},
+            unlinked_client=GraphQLClient(http, unlinked_key),
         )
 
 
@@ -660,12 +676,16 @@ PERSON_ONLY_FOR_CLIENTS = {
 
 
 async def _check_clients(world: World, name: str, case: Case, required: Permission | None) -> None:
-    """API clients follow the same matrix: only their own account, only the
-    permissions granted to them."""
-    body = await case.run(world.stranger_client, world)
-    assert _codes(body) == [("NOT_FOUND", None)], body
-    for permission in sorted(Permission, key=lambda p: p == required):
-        body = await case.run(world.client_only[permission], world)
+    """API clients follow the same matrix: only their own account (and the
+    accounts linked under it when allowed them), only the permissions granted
+    to them."""
+    for outsider in (world.stranger_client, world.unlinked_client):
+        body = await case.run(outsider, world)
+        assert _codes(body) == [("NOT_FOUND", None)], body
+    clients = [(p, world.client_only[p]) for p in Permission]
+    clients += [(p, world.linked_only[p]) for p in Permission]
+    for permission, client in sorted(clients, key=lambda c: c[0] == required):
+        body = await case.run(client, world)
         if required is None or permission is required:
             expected = [("UNAUTHENTICATED", None)] if name in PERSON_ONLY_FOR_CLIENTS else []
             assert _codes(body) == expected, (permission, body)

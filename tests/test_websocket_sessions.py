@@ -17,11 +17,16 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from clientzone.core.ids import decode_id_of
+from clientzone.core.tokens import hash_token
 from clientzone.db import Database
 from clientzone.models.accounts import Account
+from clientzone.models.api_clients import ApiAccessToken, ApiClient
+from clientzone.models.base import utcnow
 from clientzone.models.memberships import Permission, Role
 from clientzone.models.sessions import SessionKind, create_session
 from clientzone.models.users import User
@@ -275,3 +280,219 @@ async def test_operations_on_a_socket_are_checked_like_http(server: str, people:
     assert priced["type"] == "error"
     assert priced["payload"][0]["extensions"]["cost"]["requestedQueryCost"] > 5000
     await socket.close()
+
+
+# API clients: a key or an access token opens a socket like a person's token,
+# on the client's account and permissions only, and the socket closes when the
+# credential stops working.
+
+CREATE_CLIENT = """
+mutation Create($input: CreateApiClientInput!) {
+  createApiClient(input: $input) { key apiClient { id } userErrors { code } }
+}
+"""
+CLIENT_BY_ID = (
+    "mutation M($input: ApiClientInput!) {{ {0}(input: $input) {{ userErrors {{ code }} }} }}"
+)
+
+
+@dataclass
+class Partner:
+    server: str
+    owner: str  # the account owner's bearer token
+    client_id: str
+    key: str
+
+
+async def _partner(server: str, permissions: list[str], **extra: Any) -> Partner:
+    owner, _ = await _login(server, "ana@example.com")
+    data = await _post(
+        server,
+        owner,
+        CREATE_CLIENT,
+        {"input": {"name": "ERP", "permissions": permissions, **extra}},
+    )
+    created = data["createApiClient"]
+    assert created["userErrors"] == []
+    return Partner(server, owner, created["apiClient"]["id"], created["key"])
+
+
+async def _access_token(server: str, partner: Partner) -> str:
+    async with httpx.AsyncClient(base_url=server, timeout=WAIT) as http:
+        response = await http.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": partner.client_id,
+                "client_secret": partner.key,
+            },
+        )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+async def _on_client(server: str, partner: Partner, mutation: str) -> None:
+    data = await _post(
+        server,
+        partner.owner,
+        CLIENT_BY_ID.format(mutation),
+        {"input": {"apiClientId": partner.client_id}},
+    )
+    assert data[mutation]["userErrors"] == []
+
+
+async def test_an_api_client_socket_acts_on_its_account_with_its_permissions(
+    server: str, people: People, database: Database
+) -> None:
+    other = await make_account(database, number="MX-2")
+    partner = await _partner(server, ["INVOICES_VIEW"])
+    for credential in (partner.key, await _access_token(server, partner)):
+        socket = await _open(server, credential)
+        allowed = await _run(socket, INVOICES)
+        assert allowed["payload"] == {"data": {"account": {"invoices": {"nodes": []}}}}
+        me = await _run(socket, "query Me { viewer { user { email } } }")
+        assert me["payload"]["data"] == {"viewer": None}
+        contacts = await _run(socket, "query C { account { contacts { totalCount } } }")
+        assert contacts["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        elsewhere = await _run(
+            socket, f'query O {{ account(id: "{gid("Account", other.id)}") {{ number }} }}'
+        )
+        assert elsewhere["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        await socket.close()
+
+
+async def test_an_api_client_key_in_the_handshake_header_works_too(
+    server: str, people: People
+) -> None:
+    partner = await _partner(server, ["INVOICES_VIEW"])
+    socket = await connect(
+        server.replace("http://", "ws://") + "/graphql",
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        additional_headers={"Authorization": f"Bearer {partner.key}"},
+    )
+    await socket.send(json.dumps({"type": "connection_init"}))
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    assert (await _run(socket, INVOICES))["payload"]["data"]["account"] is not None
+    await _on_client(server, partner, "revokeApiClient")
+    assert await _closed_with(socket) == 4401
+
+
+@pytest.mark.parametrize("credential", ["key", "token"])
+async def test_revoking_an_api_client_closes_its_sockets_and_subscriptions_at_once(
+    server: str, people: People, credential: str
+) -> None:
+    partner = await _partner(server, ["CASES_VIEW"])
+    owner = partner.owner
+    categories = await _post(
+        server, owner, "query K { caseCategories { id subcategories { id } } }"
+    )
+    category = categories["caseCategories"][0]
+    created = await _post(
+        server,
+        owner,
+        "mutation C($input: CreateCaseInput!) { createCase(input: $input) { case { id } } }",
+        {
+            "input": {
+                "categoryId": category["id"],
+                "subcategoryId": category["subcategories"][0]["id"],
+                "subject": "Factura",
+                "description": "Revisar",
+            }
+        },
+    )
+    case_id = created["createCase"]["case"]["id"]
+    secret = partner.key if credential == "key" else await _access_token(server, partner)
+    socket = await _open(server, secret)
+    await socket.send(
+        json.dumps(
+            {
+                "id": "live",
+                "type": "subscribe",
+                "payload": {
+                    "query": "subscription S($id: ID!) { caseUpdated(caseId: $id) { kind } }",
+                    "variables": {"id": case_id},
+                },
+            }
+        )
+    )
+    # The subscription is live: a comment reaches it.
+    async with asyncio.timeout(WAIT):
+        while True:
+            await _post(
+                server,
+                owner,
+                "mutation A($input: AddCaseCommentInput!) "
+                "{ addCaseComment(input: $input) { userErrors { code } } }",
+                {"input": {"caseId": case_id, "body": "¿Novedades?"}},
+            )
+            try:
+                async with asyncio.timeout(1):
+                    heard = json.loads(await socket.recv())
+                break
+            except TimeoutError:
+                continue  # sent before the subscription was listening
+    assert heard["payload"]["data"]["caseUpdated"]["kind"] == "COMMENT_ADDED"
+    await _on_client(server, partner, "revokeApiClient")
+    assert await _closed_with(socket) == 4401
+
+
+async def test_a_rotated_key_works_through_its_grace_and_not_after(
+    server: str, people: People
+) -> None:
+    partner = await _partner(server, ["INVOICES_VIEW"])
+    old = await _open(server, partner.key)
+    await _on_client(server, partner, "rotateApiClientKey")
+    # Within the grace period the old key's socket goes on.
+    assert (await _run(old, INVOICES))["type"] == "next"
+    # A second rotation ends the old key at once, and its socket with it.
+    await _on_client(server, partner, "rotateApiClientKey")
+    assert await _closed_with(old) == 4401
+
+
+async def _expiring_key(database: Database, partner: Partner) -> str:
+    async with database.transaction() as session:
+        await session.execute(
+            update(ApiClient)
+            .where(ApiClient.id == decode_id_of("ApiClient", partner.client_id))
+            .values(expires_at=utcnow() + timedelta(seconds=3))
+        )
+    return partner.key
+
+
+async def _expiring_token(database: Database, partner: Partner) -> str:
+    token = await _access_token(partner.server, partner)
+    async with database.transaction() as session:
+        await session.execute(
+            update(ApiAccessToken)
+            .where(ApiAccessToken.token_hash == hash_token(token))
+            .values(expires_at=utcnow() + timedelta(seconds=3))
+        )
+    return token
+
+
+async def _key_in_its_last_seconds_of_grace(database: Database, partner: Partner) -> str:
+    """The key a rotation replaced, three seconds before its grace ends."""
+    async with database.transaction() as session:
+        await session.execute(
+            update(ApiClient)
+            .where(ApiClient.id == decode_id_of("ApiClient", partner.client_id))
+            .values(
+                previous_key_hash=hash_token(partner.key),
+                previous_valid_until=utcnow() + timedelta(seconds=3),
+                key_hash=hash_token("czk_" + "x" * 43),
+            )
+        )
+    return partner.key
+
+
+@pytest.mark.parametrize(
+    "expiring", [_expiring_key, _expiring_token, _key_in_its_last_seconds_of_grace]
+)
+async def test_an_api_client_socket_closes_when_its_credential_runs_out(
+    server: str, people: People, database: Database, expiring: Any
+) -> None:
+    partner = await _partner(server, ["INVOICES_VIEW"])
+    socket = await _open(server, await expiring(database, partner))
+    assert (await _run(socket, INVOICES))["type"] == "next"
+    assert await _closed_with(socket) == 4401

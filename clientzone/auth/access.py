@@ -26,10 +26,15 @@ def require_viewer(ctx: Context) -> Viewer:
     return ctx.viewer
 
 
-async def _grant(ctx: Context, account_id: uuid.UUID) -> Grant | None:
-    """The viewer's grant on the account, or an API client's on its own one."""
-    if ctx.api_client is not None:
-        return ctx.api_client.grant() if account_id == ctx.api_client.account_id else None
+async def grant_on(ctx: Context, account_id: uuid.UUID) -> Grant | None:
+    """The viewer's grant on the account, or an API client's on its own one
+    (and on a linked one, when the client was allowed them)."""
+    client = ctx.api_client
+    if client is not None:
+        if account_id == client.account_id:
+            return client.grant()
+        if client.linked is None:
+            return None
     return await ctx.loaders.grant_by_account.load(account_id)
 
 
@@ -38,7 +43,7 @@ async def reachable_account(ctx: Context, account_id: uuid.UUID) -> tuple[Accoun
     FORBIDDEN (reason MEMBER_SUSPENDED) when the viewer's access is off."""
     if ctx.api_client is None:
         require_viewer(ctx)
-    grant = await _grant(ctx, account_id)
+    grant = await grant_on(ctx, account_id)
     account = await ctx.loaders.account_by_id.load(account_id) if grant else None
     if grant is None or account is None:
         raise NotFound
@@ -62,19 +67,23 @@ async def holds_permission(ctx: Context, account_id: uuid.UUID, permission: Perm
     """Whether the viewer holds `permission` on the account: for parts of an
     object shown only to some (a case's invoice), not for access checks. A
     suspended grant holds nothing."""
-    grant = await _grant(ctx, account_id)
+    grant = await grant_on(ctx, account_id)
     return grant is not None and not grant.suspended and permission in grant.permissions
 
 
 async def active_grant(ctx: Context) -> Grant | None:
     """The X-Account-Id header, else the session's choice, else the first membership
-    (for an API client: its account; another in the header is NOT_FOUND)."""
+    (for an API client: its account, or a linked one it reaches named in the
+    header; any other in the header is NOT_FOUND)."""
     if ctx.api_client is not None:
         header = ctx.request.headers.get(ACCOUNT_HEADER)
-        own = ctx.api_client.grant()
-        if header and decode_id_of("Account", header.strip()) != own.account_id:
+        if not header:
+            return ctx.api_client.grant()
+        account_id = decode_id_of("Account", header.strip())
+        grant = await grant_on(ctx, account_id) if account_id else None
+        if grant is None:
             raise NotFound
-        return own
+        return grant
     viewer = require_viewer(ctx)
     async with ctx.active_grant_lock:
         if not ctx.active_grant_known:

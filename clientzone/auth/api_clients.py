@@ -3,14 +3,21 @@
 `Authorization: Bearer czk_...` (the client's key) or `Bearer cza_...` (an
 access token from `POST /oauth/token`) makes the request the client's: no
 viewer, one account, the client's permissions (a token's may be narrower).
+A client created with `includeLinkedAccounts` also reaches the accounts
+linked under its own, there with its permissions narrowed to what its creator
+holds on each (read at every request, so it follows the creator's access).
 Each client has its own request budget (API_CLIENT_REQUESTS_PER_MINUTE).
+
+A WebSocket may carry the same credential (in its handshake or its
+`connection_init` payload); the socket then checks it again for every
+operation and closes when it stops working (web/graphql_ws.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from starlette.requests import HTTPConnection
 
@@ -21,22 +28,29 @@ from clientzone.models.api_clients import (
     ACCESS_TOKEN_PREFIX,
     KEY_PREFIX,
     ClientCredential,
-    client_by_key,
     credential_by_access_token,
+    credential_by_key,
     touch_client,
 )
-from clientzone.models.memberships import Grant, Permission, Role
+from clientzone.models.memberships import Grant, LinkedScope, Permission, Role
 
 
 @dataclass(frozen=True)
 class ApiClientPrincipal:
-    """Who a client request acts as: the integration, on its one account."""
+    """Who a client request acts as: the integration, on its account (and
+    the accounts linked under it, when the client was allowed them)."""
 
     client_id: uuid.UUID
     account_id: uuid.UUID
     account_number: str
     name: str
     permissions: frozenset[Permission]
+    # When the credential stops working unless it is revoked sooner.
+    valid_until: datetime | None = None
+    # Set when the client also reaches its account's linked accounts.
+    linked: LinkedScope | None = None
+    # The key or access token itself, for a WebSocket to check it again.
+    credential: str = field(default="", repr=False, compare=False)
 
     def grant(self) -> Grant:
         return Grant(
@@ -65,6 +79,51 @@ def api_credential(request: HTTPConnection) -> str | None:
     return value
 
 
+async def find_principal(db: RequestDb, credential: str, ip: str) -> ApiClientPrincipal | None:
+    """The client behind a key or access token while it works (its use recorded)."""
+    async with db.read() as session:
+        found: ClientCredential | None
+        if credential.startswith(KEY_PREFIX):
+            found = await credential_by_key(session, credential)
+        elif credential.startswith(ACCESS_TOKEN_PREFIX):
+            found = await credential_by_access_token(session, credential)
+        else:
+            return None
+        if found is None:
+            return None
+        account = await session.get(Account, found.client.account_id)
+        await touch_client(session, found.client, ip)
+    if account is None:
+        return None
+    return ApiClientPrincipal(
+        client_id=found.client.id,
+        account_id=account.id,
+        account_number=account.number,
+        name=found.client.name,
+        permissions=found.permissions,
+        valid_until=found.valid_until,
+        linked=(
+            LinkedScope(account.id, found.client.created_by, found.permissions)
+            if found.client.include_linked_accounts and found.client.created_by is not None
+            else None
+        ),
+        credential=credential,
+    )
+
+
+async def authenticate_credential(
+    db: RequestDb, credential: str, ip: str, limiter: RateLimiter, per_minute: int
+) -> ApiClientPrincipal | None:
+    """`find_principal`, charged to the client's request budget (RATE_LIMITED
+    when it is spent for the minute)."""
+    principal = await find_principal(db, credential, ip)
+    if principal is not None:
+        await limiter.for_request(db.release).hit(
+            client_limit(per_minute), str(principal.client_id)
+        )
+    return principal
+
+
 async def authenticate_client(
     db: RequestDb, request: HTTPConnection, limiter: RateLimiter, per_minute: int
 ) -> ApiClientPrincipal | None:
@@ -75,24 +134,4 @@ async def authenticate_client(
     if credential is None:
         return None
     ip = request.client.host if request.client else ""
-    async with db.read() as session:
-        found: ClientCredential | None
-        if credential.startswith(KEY_PREFIX):
-            client = await client_by_key(session, credential)
-            found = ClientCredential(client, client.permissions) if client else None
-        else:
-            found = await credential_by_access_token(session, credential)
-        if found is None:
-            return None
-        account = await session.get(Account, found.client.account_id)
-        await touch_client(session, found.client, ip)
-    if account is None:
-        return None
-    await limiter.for_request(db.release).hit(client_limit(per_minute), str(found.client.id))
-    return ApiClientPrincipal(
-        client_id=found.client.id,
-        account_id=account.id,
-        account_number=account.number,
-        name=found.client.name,
-        permissions=found.permissions,
-    )
+    return await authenticate_credential(db, credential, ip, limiter, per_minute)

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from clientzone.auth.api_clients import ApiClientPrincipal, authenticate_client
+from clientzone.auth.api_clients import ApiClientPrincipal, authenticate_client, find_principal
 from clientzone.auth.csrf import check_request
 from clientzone.auth.rate_limits import RateLimiter
 from clientzone.auth.session_cache import SessionCache
@@ -39,6 +39,7 @@ from clientzone.core.tokens import hash_token
 from clientzone.db import Database, RequestDb
 from clientzone.loaders import Loaders
 from clientzone.models.accounts import Account
+from clientzone.models.api_clients import ACCESS_TOKEN_PREFIX, KEY_PREFIX
 from clientzone.models.base import utcnow
 from clientzone.models.memberships import Grant
 from clientzone.models.sessions import (
@@ -107,7 +108,7 @@ class Context:
         except BaseException:
             self.committed_hooks = []
             raise
-        self.loaders = Loaders.build(self.db, self.viewer.user.id if self.viewer else None)
+        self.loaders = loaders_for(self.db, self.viewer, self.api_client)
         if self.wake_mail is not None:
             self.wake_mail()
         hooks, self.committed_hooks = self.committed_hooks, []
@@ -126,6 +127,7 @@ class Context:
         the next operation. None when the viewer's session has ended."""
         db = RequestDb(self.db.database)
         viewer = self.viewer
+        client = self.api_client
         if viewer is not None:
             async with db.read() as session:
                 found = await active_session_by_id(session, viewer.session.id)
@@ -133,12 +135,17 @@ class Context:
                 await db.close()
                 return None
             viewer = Viewer(user=found[1], session=found[0], via_cookie=viewer.via_cookie)
+        elif client is not None:
+            client = await find_principal(db, client.credential, self.client_ip)
+            if client is None:
+                await db.close()
+                return None
         return Context(
             request=self.request,
             response=None,
             settings=self.settings,
             db=db,
-            loaders=Loaders.build(db, viewer.user.id if viewer else None),
+            loaders=loaders_for(db, viewer, client),
             locale=self.locale,
             client_ip=self.client_ip,
             request_id=f"{self.request_id}.{operation_id[:32]}",
@@ -148,10 +155,18 @@ class Context:
             wake_mail=self.wake_mail,
             events=self.events,
             connection_params=self.connection_params,
+            api_client=client,
         )
 
     async def session_alive(self) -> bool:
-        """Whether the viewer's session still works (for a socket's guard)."""
+        """Whether the viewer's session, or the API client's credential, still
+        works (for a socket's guard)."""
+        if self.api_client is not None:
+            client = await find_principal(self.db, self.api_client.credential, self.client_ip)
+            await self.db.release()
+            if client is not None:
+                self.api_client = client
+            return client is not None
         if self.viewer is None:
             return True
         async with self.db.read() as session:
@@ -160,8 +175,17 @@ class Context:
         return found is not None
 
     async def refresh_viewer(self) -> None:
-        """For long-lived subscriptions: the session must still be live, and
-        permissions are read afresh (UNAUTHENTICATED when it has ended)."""
+        """For long-lived subscriptions: the session (or the API client's
+        credential) must still work, and permissions are read afresh
+        (UNAUTHENTICATED when it has ended)."""
+        if self.api_client is not None:
+            client = await find_principal(self.db, self.api_client.credential, self.client_ip)
+            if client is None:
+                raise Unauthenticated
+            self.api_client = client
+            self.loaders = loaders_for(self.db, None, client)
+            self.active_grant_known = False
+            return
         if self.viewer is None:
             raise Unauthenticated
         async with self.db.read() as session:
@@ -174,14 +198,20 @@ class Context:
 
     async def authenticate_connection(self) -> None:
         """A WebSocket without a cookie or Authorization header may sign in with
-        `{"authorization": "Bearer <token>"}` in its connection_init payload."""
-        if self.viewer is not None or not self.connection_params:
+        `{"authorization": "Bearer <token>"}` in its connection_init payload
+        (a person's token, or an API client's key or access token)."""
+        if self.viewer is not None or self.api_client is not None or not self.connection_params:
             return
         value = self.connection_params.get("authorization") or self.connection_params.get(
             "Authorization"
         )
         scheme, _, token = str(value or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
+            return
+        if token.strip().startswith((KEY_PREFIX, ACCESS_TOKEN_PREFIX)):
+            self.api_client = await find_principal(self.db, token.strip(), self.client_ip)
+            await self.db.release()
+            self.loaders = loaders_for(self.db, None, self.api_client)
             return
         async with self.db.read() as session:
             found = await active_session_by_token(session, token.strip())
@@ -213,6 +243,13 @@ class Context:
                 httponly=True,
                 samesite="lax",
             )
+
+
+def loaders_for(db: RequestDb, viewer: Viewer | None, client: ApiClientPrincipal | None) -> Loaders:
+    """A request's loaders: the viewer's, or an API client's."""
+    if viewer is not None:
+        return Loaders.build(db, viewer.user.id)
+    return Loaders.build(db, None, client.linked if client is not None else None)
 
 
 def bearer_token(request: HTTPConnection) -> str | None:
@@ -307,7 +344,7 @@ async def build_context(
         response=response,
         settings=settings,
         db=db,
-        loaders=Loaders.build(db, viewer.user.id if viewer else None),
+        loaders=loaders_for(db, viewer, client),
         locale=locale,
         client_ip=request.client.host if request.client else "",
         request_id=str(request_id),

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, or_, select, update
+from sqlalchemy import Boolean, Index, String, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -51,6 +51,11 @@ class ApiClient(SQLModel, table=True):
     account_id: uuid.UUID = Field(foreign_key="accounts.id", ondelete="CASCADE")
     name: str = Field(sa_type=String(100))
     permissions: frozenset[Permission] = Field(default=frozenset(), sa_type=PermissionSet)
+    # Whether the client also reaches the accounts linked under its account (with
+    # its permissions, never more than its creator holds on each).
+    include_linked_accounts: bool = Field(
+        default=False, sa_type=Boolean, sa_column_kwargs={"server_default": false()}
+    )
     key_hash: str = Field(sa_type=String(64), unique=True)
     # The first characters of the key, to tell keys apart in a list.
     key_hint: str = Field(sa_type=String(16))
@@ -84,6 +89,9 @@ class ClientCredential:
 
     client: ApiClient
     permissions: frozenset[Permission]
+    # When this credential stops working unless something ends it sooner (the
+    # client's expiry, the rotation's grace for a previous key, a token's expiry).
+    valid_until: datetime | None = None
 
 
 def _hint(key: str) -> str:
@@ -98,6 +106,7 @@ async def create_client(
     permissions: frozenset[Permission],
     created_by: uuid.UUID | None,
     expires_at: datetime | None,
+    include_linked_accounts: bool = False,
 ) -> tuple[str, ApiClient]:
     """A new client; returns its key (shown once, never stored) and the row."""
     key = new_key()
@@ -109,6 +118,7 @@ async def create_client(
         key_hint=_hint(key),
         created_by=created_by,
         expires_at=expires_at,
+        include_linked_accounts=include_linked_accounts,
     )
     session.add(row)
     await session.flush()
@@ -128,6 +138,18 @@ def rotate_key(row: ApiClient, grace: timedelta, now: datetime | None = None) ->
 
 async def client_by_key(session: AsyncSession, key: str) -> ApiClient | None:
     """The live client for a key, current or previous within its grace."""
+    found = await credential_by_key(session, key)
+    return found.client if found is not None else None
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+async def credential_by_key(session: AsyncSession, key: str) -> ClientCredential | None:
+    """The live client for a key (current, or previous within its grace) and
+    until when the key works."""
     key_hash = hash_token(key)
     now = utcnow()
     statement = select(ApiClient).where(
@@ -138,7 +160,10 @@ async def client_by_key(session: AsyncSession, key: str) -> ApiClient | None:
         )
     )
     row = (await session.execute(statement)).scalars().first()
-    return row if row is not None and row.live(now) else None
+    if row is None or not row.live(now):
+        return None
+    grace = row.previous_valid_until if row.key_hash != key_hash else None
+    return ClientCredential(row, row.permissions, _earliest(row.expires_at, grace))
 
 
 async def credential_by_access_token(session: AsyncSession, token: str) -> ClientCredential | None:
@@ -155,7 +180,11 @@ async def credential_by_access_token(session: AsyncSession, token: str) -> Clien
     if found is None or not found[1].live(now):
         return None
     token_row, client = found[0], found[1]
-    return ClientCredential(client, token_row.permissions & client.permissions)
+    return ClientCredential(
+        client,
+        token_row.permissions & client.permissions,
+        _earliest(token_row.expires_at, client.expires_at),
+    )
 
 
 async def issue_access_token(

@@ -457,6 +457,41 @@ async def members_with_email(session: AsyncSession, *, account_id: uuid.UUID, em
     return (await session.execute(statement)).first() is not None
 
 
+@dataclass(frozen=True)
+class LinkedScope:
+    """An API client allowed its account's linked accounts: there it holds its
+    own permissions narrowed to what its creator holds on each one."""
+
+    account_id: uuid.UUID  # the client's own account, the parent
+    creator_id: uuid.UUID
+    permissions: frozenset[Permission]
+
+
+async def linked_grants(
+    session: AsyncSession, *, scope: LinkedScope, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Grant]:
+    """The client's grants on those of `account_ids` linked under its account
+    that its creator reaches (none for any other account)."""
+    children = select(col(Account.id)).where(
+        col(Account.parent_id) == scope.account_id, col(Account.id).in_(list(account_ids))
+    )
+    linked = list((await session.execute(children)).scalars())
+    if not linked:
+        return {}
+    creator = await grants_for_accounts(session, user_id=scope.creator_id, account_ids=linked)
+    return {
+        account_id: Grant(
+            account_id=account_id,
+            account_number=grant.account_number,
+            role=Role.MEMBER,
+            permissions=grant.permissions & scope.permissions,
+            inherited=True,
+            suspended=grant.suspended,
+        )
+        for account_id, grant in creator.items()
+    }
+
+
 async def reachable_linked_account_ids(
     session: AsyncSession, *, account_id: uuid.UUID, user_id: uuid.UUID
 ) -> list[uuid.UUID]:

@@ -23,6 +23,7 @@ from clientzone.models.api_clients import ApiClient
 from clientzone.models.base import utcnow
 from clientzone.models.memberships import Permission
 from clientzone.models.pagination import Page, PageRequest
+from clientzone.realtime.sessions import announce_client_changed
 from clientzone.resolvers.activity import actor
 from clientzone.resolvers.validation import FieldErrors, Outcome
 
@@ -64,7 +65,12 @@ async def create_api_client(
     name: str,
     permissions: frozenset[Permission],
     expires_at: datetime | None,
+    *,
+    include_linked_accounts: bool = False,
 ) -> Outcome[tuple[str, ApiClient], ApiClientErrorCode]:
+    """A client with permissions the creator holds; with `include_linked_accounts`
+    it also reaches the linked accounts, there never beyond the creator's grant
+    on each (checked at every request, not frozen here)."""
     viewer = require_viewer(ctx)
     code = ApiClientErrorCode
     errors: FieldErrors[ApiClientErrorCode] = FieldErrors()
@@ -90,6 +96,7 @@ async def create_api_client(
             permissions=permissions,
             created_by=viewer.user.id,
             expires_at=expires_at,
+            include_linked_accounts=include_linked_accounts,
         )
         record_activity(
             session,
@@ -97,7 +104,8 @@ async def create_api_client(
             actor=actor(ctx),
             action=ActivityAction.API_CLIENT_CREATED,
             target=name,
-            changes=[Change("permissions", None, _names(permissions))],
+            changes=[Change("permissions", None, _names(permissions))]
+            + ([Change("includeLinkedAccounts", None, "true")] if include_linked_accounts else []),
         )
     return Outcome(value=(key, row))
 
@@ -129,6 +137,7 @@ async def rotate_api_client_key(
             target=row.name,
             changes=[Change("key", None, None)],
         )
+        ctx.after_commit(lambda: announce_client_changed(ctx.events, client_id))
     return Outcome(value=(key, row))
 
 
@@ -150,4 +159,5 @@ async def revoke_api_client(
             action=ActivityAction.API_CLIENT_REVOKED,
             target=row.name,
         )
+        ctx.after_commit(lambda: announce_client_changed(ctx.events, client_id))
     return Outcome(value=client_id)

@@ -654,10 +654,12 @@ async def case(ctx: Context, account: Account, case_id: uuid.UUID) -> Case | Non
 
 async def follow_case(ctx: Context, global_id: str) -> AsyncIterator[tuple[CaseUpdateKind, Case]]:
     """Every public change of a case, read again under the viewer's permissions
-    as they are at that moment: a viewer who lost CASES_VIEW, whose session
-    ended or whose account no longer holds the case stops receiving (FORBIDDEN,
-    UNAUTHENTICATED, NOT_FOUND end the subscription)."""
-    require_viewer(ctx)
+    as they are at that moment: a viewer who lost CASES_VIEW, whose session (or
+    API client credential) ended or whose account no longer holds the case
+    stops receiving (FORBIDDEN, UNAUTHENTICATED, NOT_FOUND end the
+    subscription). An API client follows the cases it reaches the same way."""
+    if ctx.api_client is None:
+        require_viewer(ctx)
     try:
         case_id = decode_id_of("Case", global_id)
         account_id = await account_of_case(ctx, case_id) if case_id else None

@@ -33,15 +33,18 @@ async def movements_count(ctx: Context, account: Account) -> int:
 async def consolidated_balance(ctx: Context, account: Account) -> list[tuple[int, str]]:
     """The account's balance plus its linked accounts' (those where the viewer
     may see invoices), one total per currency: currencies are never mixed.
-    An API client reaches no linked account: its total is the account's own."""
+    An API client reaches no linked account (its total is the account's own)
+    unless it was allowed them: then those its creator reaches."""
     children: list[uuid.UUID] = []
+    user_id: uuid.UUID | None = None
     if ctx.api_client is None:
-        viewer = require_viewer(ctx)
+        user_id = require_viewer(ctx).user.id
+    elif ctx.api_client.linked is not None:
+        user_id = ctx.api_client.linked.creator_id
+    if user_id is not None:
         async with ctx.db.read() as session:
             children = list(
-                await reachable_linked_account_ids(
-                    session, account_id=account.id, user_id=viewer.user.id
-                )
+                await reachable_linked_account_ids(session, account_id=account.id, user_id=user_id)
             )
     grants = await ctx.loaders.grant_by_account.load_many(children)
     visible = [account.id] + [

@@ -36,6 +36,10 @@ class ApiClient:
     previous_key_valid_until: datetime | None = strawberry.field(
         description="Until when the key replaced by the last rotation still works."
     )
+    include_linked_accounts: bool = strawberry.field(
+        description="Whether the client also acts on the accounts linked under this one "
+        "(with its permissions, never more than its creator holds on each)."
+    )
 
     @classmethod
     def from_row(cls, row: models.ApiClient) -> ApiClient:
@@ -49,6 +53,7 @@ class ApiClient:
             last_used_at=row.last_used_at,
             last_used_ip=row.last_used_ip,
             previous_key_valid_until=row.previous_valid_until,
+            include_linked_accounts=row.include_linked_accounts,
         )
 
 
@@ -85,6 +90,11 @@ class CreateApiClientInput:
         description="A subset of the permissions you hold in the account."
     )
     expires_at: datetime | None = None
+    include_linked_accounts: bool = strawberry.field(
+        default=False,
+        description="Let the client act on the accounts linked under this one too, with "
+        "the same permissions narrowed to what you hold on each (read at every request).",
+    )
 
 
 async def create_api_client(info: Info, input: CreateApiClientInput) -> ApiClientKeyPayload:
@@ -94,6 +104,7 @@ async def create_api_client(info: Info, input: CreateApiClientInput) -> ApiClien
         input.name,
         frozenset(input.permissions),
         input.expires_at,
+        include_linked_accounts=input.include_linked_accounts,
     )
     return _key_payload(info, outcome)
 

@@ -11,7 +11,13 @@ may. So:
 - a guard task watches the viewer's session: it is told at once (through the
   event bus) when the login's sessions are revoked, and wakes up when the
   session would expire; when the session has ended it closes the socket with
-  4401 and every operation on it stops.
+  4401 and every operation on it stops;
+- an API client's socket (its key or access token in the handshake or the
+  `connection_init` payload) is watched the same way: revoking the client or
+  rotating its key is announced, and the guard wakes when the key, the
+  rotation's grace or the access token runs out; every operation checks the
+  credential again and is charged to the client's request budget, as an HTTP
+  request is.
 
 Operations go through the same engine as HTTP (schema/engine.py): the same
 validation, text checks and cost limits; request errors are sent as the
@@ -24,7 +30,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, OperationType
@@ -40,6 +46,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult as StrawberryResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from clientzone.auth.api_clients import client_limit
 from clientzone.auth.context import Context, build_context
 from clientzone.auth.csrf import CsrfRefused
 from clientzone.core.errors import ClientzoneError, Unavailable
@@ -47,6 +54,7 @@ from clientzone.models.base import utcnow
 from clientzone.observability import metrics
 from clientzone.realtime.events import EventBusUnavailable
 from clientzone.realtime.sessions import channel as sessions_channel
+from clientzone.realtime.sessions import client_channel
 from clientzone.schema.engine import RequestError, refuse, request_errors
 from clientzone.schema.errors import log_unexpected, shape_errors
 from clientzone.web.graphql_services import GraphQLServices
@@ -76,7 +84,10 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
-        if self.connection_acknowledged and self.context.viewer is not None:
+        context = self.context
+        if self.connection_acknowledged and (
+            context.viewer is not None or context.api_client is not None
+        ):
             self.guard = asyncio.create_task(self.watch_session())
 
     async def shutdown(self) -> None:
@@ -87,9 +98,15 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().shutdown()
 
     async def watch_session(self) -> None:
-        """Close the socket (4401) once the viewer's session has ended."""
+        """Close the socket (4401) once the viewer's session (or the API
+        client's credential) has ended."""
+        client = self.context.api_client
         viewer = self.context.viewer
-        assert viewer is not None
+        if client is not None:
+            hints_channel = client_channel(client.client_id)
+        else:
+            assert viewer is not None
+            hints_channel = sessions_channel(viewer.user.id)
         events = self.context.events
         check = self.view.settings.ws_session_check_seconds
         try:
@@ -97,7 +114,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self._poll(None, check)
                 return
             try:
-                async with events.subscribe(sessions_channel(viewer.user.id)) as hints:
+                async with events.subscribe(hints_channel) as hints:
                     await self._poll(hints, check)
             except EventBusUnavailable:
                 await self._poll(None, check)
@@ -110,12 +127,10 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def _poll(self, hints: AsyncIterator[str] | None, check: float) -> None:
         while True:
-            viewer = self.context.viewer
-            assert viewer is not None
-            expiry = min(
-                t for t in (viewer.session.expires_at, viewer.session.idle_expires_at) if t
-            )
-            wait = max(0.5, min(check, (expiry - utcnow()).total_seconds() + 0.5))
+            expiry = self._expiry()
+            wait = check
+            if expiry is not None:
+                wait = max(0.5, min(check, (expiry - utcnow()).total_seconds() + 0.5))
             if hints is None:
                 await asyncio.sleep(wait)
             else:
@@ -125,7 +140,16 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if not await self.context.session_alive():
                 await self.websocket.close(code=SESSION_ENDED, reason="Session ended")
                 return
-            await self._refresh_expiry()
+            if self.context.viewer is not None:
+                await self._refresh_expiry()
+
+    def _expiry(self) -> datetime | None:
+        """When the socket's credential runs out unless something ends it sooner."""
+        if self.context.api_client is not None:
+            return self.context.api_client.valid_until
+        viewer = self.context.viewer
+        assert viewer is not None
+        return min(t for t in (viewer.session.expires_at, viewer.session.idle_expires_at) if t)
 
     async def _refresh_expiry(self) -> None:
         fresh = await self.context.for_operation("guard")
@@ -170,6 +194,11 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         variables = engine.check_variables(operation.variables)
         pricing = engine.price(prepared, variables)
         try:
+            if context.api_client is not None:
+                await context.limiter.hit(
+                    client_limit(view.settings.api_client_requests_per_minute),
+                    str(context.api_client.client_id),
+                )
             await view.services.charge(context, pricing.requested)
         except ClientzoneError as error:
             raise refuse(error, 429) from None
