@@ -15,9 +15,9 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED)
 
 ## Migrate the embedded SQLite file, load demo data, print logins, serve the explorer
-## (`make demo PORT=8001` for another port).
+## (`make demo PORT=8001` for another port; `make demo INVITATION_ONLY=1` with sign-up off).
 demo: $(INSTALLED)
-	$(BIN)/clientzone demo --port $(or $(PORT),8000)
+	$(BIN)/clientzone demo --port $(or $(PORT),8000) $(if $(INVITATION_ONLY),--invitation-only)
 
 serve: $(INSTALLED)
 	$(BIN)/clientzone serve

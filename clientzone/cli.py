@@ -112,6 +112,23 @@ def demo_public_url(settings: Settings, host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def demo_signup_mode(settings: Settings) -> str:
+    """Which of the two portals the demo is, and how to get the other."""
+    if settings.signup_enabled:
+        return (
+            "sign-up: OPEN portal (SIGNUP_ENABLED=true): anyone may create a login "
+            "with signUp; for an invitation-only portal run "
+            "`clientzone demo --invitation-only` (or SIGNUP_ENABLED=false)"
+        )
+    return (
+        "sign-up: INVITATION-ONLY portal (SIGNUP_ENABLED=false): signUp answers "
+        "SIGNUP_DISABLED; people arrive by invitation (inviteUser, or support's "
+        "staffSendFirstInvitation) and then claim old-portal logins "
+        "(claimLegacyAccount); for an open portal run `clientzone demo` "
+        "without --invitation-only and with SIGNUP_ENABLED unset"
+    )
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from clientzone.config import Environment
     from clientzone.demo.data import (
@@ -140,6 +157,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     if public_url != settings.public_base_url:
         os.environ["PUBLIC_BASE_URL"] = public_url
         settings = load_settings()
+    if args.invitation_only and settings.signup_enabled:
+        os.environ["SIGNUP_ENABLED"] = "false"
+        settings = load_settings()
 
     added, tokens = asyncio.run(prepare())
     print(f"demo data ready ({added} rows added) in {settings.database_url}")
@@ -155,6 +175,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             f"TOTP secret {DEMO_STAFF_TOTP_SECRET} (add it to an authenticator app, then "
             "staffVerifySecondFactor; see docs/staff.md)"
         )
+    print(demo_signup_mode(settings))
     print(f"explorer: {settings.public_base_url}/graphql")
     if args.no_serve:
         return 0
@@ -704,6 +725,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="migrate, load demo data and serve")
     serve_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="load the data and stop")
+    demo.add_argument(
+        "--invitation-only",
+        action="store_true",
+        help="serve an invitation-only portal: signUp is off (SIGNUP_ENABLED=false)",
+    )
     demo.set_defaults(handler=cmd_demo)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")

@@ -353,6 +353,15 @@ async def make_staff(
     return user, token
 
 
+# What createCase needs for a DATABASE_UPDATE: the new user's details.
+NEW_USER_FIELDS = [
+    {"key": "fullName", "value": "Rosa Díaz"},
+    {"key": "email", "value": "Rosa.Diaz@Ferreteria.example.com"},
+    {"key": "phone", "value": "+52 55 1234 5678"},
+    {"key": "position", "value": "Compras"},
+]
+
+
 async def make_case(
     database: Database, account: Account, subject: str = "Cambio de datos", **values: Any
 ) -> Any:

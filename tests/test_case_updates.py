@@ -28,7 +28,14 @@ from clientzone.db import Database
 from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
 from clientzone.models.memberships import Membership, Permission, Role
-from tests.helpers import gid, issue_token, make_account, make_membership, make_user
+from tests.helpers import (
+    NEW_USER_FIELDS,
+    gid,
+    issue_token,
+    make_account,
+    make_membership,
+    make_user,
+)
 from tests.test_end_to_end import start_server
 
 SUBSCRIBE = """
@@ -109,6 +116,7 @@ async def cluster(servers: list[str], cluster_env: dict[str, str], database: Dat
                     "subcategoryId": other["subcategories"][0]["id"],
                     "subject": "Datos fiscales",
                     "description": "Cambió el RFC",
+                    "fields": NEW_USER_FIELDS,  # the first subcategory: DATABASE_UPDATE
                 }
             },
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -15,7 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+from sqlmodel import col
 
 from clientzone import support_desk
 from clientzone.config import Settings
@@ -25,10 +30,13 @@ from clientzone.models.accounts import Account
 from clientzone.models.base import utcnow
 from clientzone.models.cases import CaseStatus
 from clientzone.models.contacts import Contact, EmailCategory
+from clientzone.models.mail import EmailMessage
 from clientzone.models.memberships import Membership, Permission, Role
 from clientzone.models.orders import Order, OrderStatus
+from clientzone.models.staff import StaffRole
 from clientzone.models.users import User
 from tests.helpers import (
+    NEW_USER_FIELDS,
     PASSWORD,
     GraphQLClient,
     gid,
@@ -38,6 +46,7 @@ from tests.helpers import (
     make_account,
     make_invoice,
     make_membership,
+    make_staff,
     make_user,
 )
 from tests.smtp_server import SmtpServer
@@ -105,8 +114,9 @@ class Desk:
         return {
             "categoryId": self.categories[sub["category"]],
             "subcategoryId": sub["id"],
-            "subject": "Cambio de domicilio fiscal",
-            "description": "Nos mudamos a una nueva oficina.",
+            "subject": "Alta de un nuevo usuario",
+            "description": "Por favor den de alta a nuestra nueva compradora.",
+            **({"fields": NEW_USER_FIELDS} if code == "DATABASE_UPDATE" else {}),
             **values,
         }
 
@@ -857,3 +867,211 @@ async def test_closing_and_commenting_at_once_never_reopens_a_case(desk: Desk) -
         )
         assert found["node"]["status"] == "CLOSED"
         assert found["node"]["closedAt"]
+
+
+# --- a database update: the new user's details ------------------------------
+
+STAFF_CASE = """
+query($id: ID!) {
+  staff { case(id: $id) { number subcategory { code } fields { key label value } } }
+}
+"""
+
+
+async def test_a_database_update_asks_for_the_new_users_details(desk: Desk) -> None:
+    spanish = desk.subcategories["DATABASE_UPDATE"]["fields"]
+    english = (await desk.client.data(CATEGORIES, headers={"Accept-Language": "en"}))[
+        "caseCategories"
+    ][0]["subcategories"][0]["fields"]
+    assert [(f["key"], f["label"], f["kind"], f["required"]) for f in spanish] == [
+        ("fullName", "Nombre completo", "TEXT", True),
+        ("email", "Correo electrónico", "EMAIL", True),
+        ("phone", "Teléfono", "PHONE", True),
+        ("position", "Puesto", "TEXT", True),
+    ]
+    assert [f["label"] for f in english] == ["Full name", "Email", "Phone", "Position"]
+    assert [f["maxLength"] for f in english] == [200, 254, 30, 120]
+
+
+async def test_a_database_update_keeps_the_details_and_shows_them_to_staff_and_by_email(
+    desk: Desk,
+) -> None:
+    async with desk.database.transaction() as session:
+        session.add(
+            Contact(
+                account_id=desk.account.id,
+                first_name="Soporte",
+                email="soporte@ferreteria.example.com",
+                categories=frozenset({EmailCategory.SUPPORT}),
+            )
+        )
+        # A phone without its country code is read in the account's country.
+        account = await session.get(Account, desk.account.id)
+        assert account is not None
+        account.country = "MX"
+    given = [*NEW_USER_FIELDS[:2], {"key": "phone", "value": "55 1234 5678"}, NEW_USER_FIELDS[3]]
+    created = (
+        await desk.client.data(
+            CREATE, {"input": desk.new_case(fields=given)}, headers={"Accept-Language": "en"}
+        )
+    )["createCase"]
+    assert created["userErrors"] == []
+    stored = [
+        {"key": "fullName", "label": "Full name", "value": "Rosa Díaz"},
+        {"key": "email", "label": "Email", "value": "rosa.diaz@ferreteria.example.com"},
+        {"key": "phone", "label": "Phone", "value": "+525512345678"},
+        {"key": "position", "label": "Position", "value": "Compras"},
+    ]
+    assert created["case"]["fields"] == stored
+
+    _, staff_token = await make_staff(desk.database, StaffRole.SUPPORT_AGENT)
+    staff = GraphQLClient(desk.http, staff_token)
+    seen = (await staff.data(STAFF_CASE, {"id": created["case"]["id"]}))["staff"]["case"]
+    assert seen["subcategory"] == {"code": "DATABASE_UPDATE"}
+    assert seen["fields"] == [
+        {**f, "label": label}
+        for f, label in zip(
+            stored, ["Nombre completo", "Correo electrónico", "Teléfono", "Puesto"], strict=True
+        )
+    ]
+
+    async with desk.database.session() as session:
+        [message] = (
+            (
+                await session.execute(
+                    select(EmailMessage).where(col(EmailMessage.template) == "case_created")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert "soporte@ferreteria.example.com" in message.recipients
+    for line in (
+        "- Nombre completo: Rosa Díaz",
+        "- Correo electrónico: rosa.diaz@ferreteria.example.com",
+        "- Teléfono: +525512345678",
+        "- Puesto: Compras",
+    ):
+        assert line in message.text_body
+    assert '<td style="padding: 2px 0;">+525512345678</td>' in message.html_body
+
+
+@pytest.mark.parametrize("locale", ["es", "en"])
+async def test_a_database_update_without_good_details_is_refused_field_by_field(
+    desk: Desk, locale: str
+) -> None:
+    async def errors(fields: list[dict[str, str]]) -> list[tuple[str, str, str]]:
+        body = await desk.client.data(
+            CREATE,
+            {"input": desk.new_case(fields=fields)},
+            headers={"Accept-Language": locale},
+        )
+        assert body["createCase"]["case"] is None
+        return [(e["field"], e["code"], e["message"]) for e in body["createCase"]["userErrors"]]
+
+    english = locale == "en"
+    assert [(f, c) for f, c, _ in await errors([])] == [
+        ("fields.fullName", "REQUIRED"),
+        ("fields.email", "REQUIRED"),
+        ("fields.phone", "REQUIRED"),
+        ("fields.position", "REQUIRED"),
+    ]
+    [(_, _, message), *_] = await errors([])
+    assert message == (
+        "The field \u201cFull name\u201d is required."
+        if english
+        else "El campo «Nombre completo» es obligatorio."
+    )
+    bad = [
+        {"key": "fullName", "value": "x" * 201},
+        {"key": "email", "value": "rosa@"},
+        {"key": "phone", "value": "12"},
+        {"key": "position", "value": "  "},
+        {"key": "position", "value": "Compras"},
+        {"key": "manager", "value": "Luis"},
+    ]
+    found = await errors(bad)
+    assert [(f, c) for f, c, _ in found] == [
+        ("fields.position", "DUPLICATE_FIELD"),
+        ("fields.manager", "UNKNOWN_FIELD"),
+        ("fields.fullName", "TOO_LONG"),
+        ("fields.email", "INVALID_EMAIL"),
+        ("fields.phone", "INVALID_PHONE"),
+        ("fields.position", "REQUIRED"),
+    ]
+    messages = {code: message for _, code, message in found}
+    assert messages["INVALID_EMAIL"] == (
+        "The field \u201cEmail\u201d must be a valid email, like name@company.com."
+        if english
+        else "El campo «Correo electrónico» debe ser un email válido, como nombre@empresa.com."
+    )
+    assert ("\u201cPhone\u201d" if english else "«Teléfono»") in messages["INVALID_PHONE"]
+    assert ("\u201cmanager\u201d" if english else "«manager»") in messages["UNKNOWN_FIELD"]
+    assert (await desk.client.data(LIST))["account"]["cases"]["totalCount"] == 0
+
+
+FIELD_TEXT = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "a\x00b",
+            "\ud800",
+            "💥" * 300,
+            "a" * 5000,
+            "+52 55 1234 5678",
+            "rosa@example.com",
+            "rosa@@example",
+            "0",
+            "+999999999999999999999",
+        ]
+    ),
+    st.text(max_size=40),
+)
+FIELD_KEYS = st.one_of(
+    st.sampled_from(["fullName", "email", "phone", "position"]), st.text(max_size=300)
+)
+
+
+async def test_generated_database_update_fields_never_fail_the_server(desk: Desk) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def send(fields: list[dict[str, str]]) -> None:
+        # Escaped JSON: lone surrogates travel as \ud800, as a client may send them.
+        document = {"query": CREATE, "variables": {"input": desk.new_case(fields=fields)}}
+        response = await desk.http.post(
+            "/graphql",
+            content=json.dumps(document).encode(),
+            headers=desk.client.headers({"Content-Type": "application/json"}),
+        )
+        assert response.status_code < 500, (fields, response.text)
+        body = response.json()
+        codes = {e["extensions"]["code"] for e in body.get("errors", [])}
+        assert codes <= {"BAD_USER_INPUT"}, (fields, body)  # NUL, lone surrogates
+        if codes:
+            return
+        payload = body["data"]["createCase"]
+        if payload["case"] is not None:
+            assert payload["userErrors"] == []
+            assert [f["key"] for f in payload["case"]["fields"]] == [
+                "fullName",
+                "email",
+                "phone",
+                "position",
+            ]
+
+    @hypothesis_settings(
+        max_examples=int(os.environ.get("GENERATED_EXAMPLES", "6")) * 5,
+        deadline=None,
+        derandomize=os.environ.get("GENERATED_RANDOM") is None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    @given(
+        fields=st.lists(st.fixed_dictionaries({"key": FIELD_KEYS, "value": FIELD_TEXT}), max_size=6)
+    )
+    def check(fields: list[dict[str, str]]) -> None:
+        asyncio.run_coroutine_threadsafe(send(fields), loop).result(timeout=120)
+
+    await asyncio.to_thread(check)

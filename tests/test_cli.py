@@ -6,11 +6,15 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from clientzone.demo.data import monthly_total
 from clientzone.schema import build_schema
 from tests.helpers import GraphQLClient, http_client, login
+from tests.smtp_server import free_port
 
 
 def run_cli(
@@ -235,3 +239,64 @@ def test_the_demos_links_follow_its_port_unless_public_base_url_is_set(
         _env_file=None, public_base_url="https://demo.example.com", secret_key="k" * 40
     )
     assert demo_public_url(chosen, "127.0.0.1", 9000) == "https://demo.example.com"
+
+
+def test_the_demo_says_whether_sign_up_is_open_and_can_be_invitation_only(
+    database_url: str,
+    app: object,  # its database fixture empties the tables the demo fills
+    tmp_path: Path,
+) -> None:
+    opened = run_cli("demo", "--no-serve", database_url=database_url)
+    assert opened.returncode == 0, opened.stderr
+    assert "sign-up: OPEN portal (SIGNUP_ENABLED=true)" in opened.stdout
+    assert "clientzone demo --invitation-only" in opened.stdout
+    closed = run_cli("demo", "--no-serve", "--invitation-only", database_url=database_url)
+    assert closed.returncode == 0, closed.stderr
+    assert "sign-up: INVITATION-ONLY portal (SIGNUP_ENABLED=false)" in closed.stdout
+    assert "without --invitation-only" in closed.stdout
+    # The served demo is what it says: signUp is refused.
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    log_path = tmp_path / "demo.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clientzone", "demo", "--invitation-only", "--port", str(port)],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            else:
+                raise AssertionError(log_path.read_text()[-2000:])
+            answer = httpx.post(
+                f"{base}/graphql",
+                json={
+                    "query": "mutation($input: SignUpInput!) "
+                    "{ signUp(input: $input) { accepted userErrors { code } } }",
+                    "variables": {
+                        "input": {
+                            "email": "nueva@example.com",
+                            "password": "tortuga-naranja-bicicleta-47",
+                            "firstName": "Nueva",
+                            "lastName": "Persona",
+                        }
+                    },
+                },
+                headers={"Accept-Language": "en"},
+                timeout=10,
+            ).json()
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+    assert answer["data"]["signUp"] == {
+        "accepted": False,
+        "userErrors": [{"code": "SIGNUP_DISABLED"}],
+    }

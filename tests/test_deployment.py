@@ -26,7 +26,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from clientzone.db import Database
-from tests.helpers import PASSWORD, make_account, make_membership, make_user
+from tests.helpers import NEW_USER_FIELDS, PASSWORD, make_account, make_membership, make_user
 from tests.smtp_server import SmtpServer, smtp_env
 from tests.test_end_to_end import start_server
 
@@ -146,6 +146,7 @@ async def test_two_servers_and_two_workers_behave_as_one_service(
                 "subcategoryId": category["subcategories"][0]["id"],
                 "subject": "Factura duplicada",
                 "description": "Llegó dos veces",
+                "fields": NEW_USER_FIELDS,  # the first subcategory: DATABASE_UPDATE
             }
         },
         token=token,

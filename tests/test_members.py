@@ -7,10 +7,12 @@ from typing import Any
 
 import time_machine
 
+from clientzone.app import create_app
 from clientzone.db import Database
 from clientzone.mailers.worker import MailWorker
 from clientzone.models.base import utcnow
 from clientzone.models.memberships import Permission, Role
+from clientzone.models.users import user_by_email
 from tests.conftest import Portal
 from tests.helpers import (
     PASSWORD,
@@ -356,3 +358,65 @@ async def test_invite_input_is_checked(portal: Portal) -> None:
         },
     )
     assert [e["code"] for e in escalation["inviteUser"]["userErrors"]] == ["PERMISSION_NOT_HELD"]
+
+
+SIGN_UP = """
+mutation($input: SignUpInput!) {
+  signUp(input: $input) { accepted userErrors { field code message } }
+}
+"""
+
+
+async def test_an_invitation_only_portal_refuses_sign_up_but_lets_the_invited_in(
+    portal: Portal,
+    settings: Any,
+    database: Database,
+    mail_worker: MailWorker,
+    smtp_server: SmtpServer,
+) -> None:
+    """SIGNUP_ENABLED=false: the B2B portal, where people arrive by invitation."""
+    invited = await _invite(portal, "rosa@example.com", ["CASES_VIEW"])
+    assert invited["userErrors"] == []
+    await mail_worker.drain()
+    token = link_token(smtp_server.received[0].text, "accept-invitation")
+    closed = create_app(settings.model_copy(update={"signup_enabled": False}), database)
+    try:
+        async with http_client(closed) as http:
+            anyone = GraphQLClient(http)
+            new = {
+                "email": "otra@example.com",
+                "password": PASSWORD,
+                "firstName": "O",
+                "lastName": "P",
+            }
+            for language, message in (
+                ("es", "El registro está desactivado. Pide una invitación."),
+                ("en", "Sign-up is disabled. Ask for an invitation."),
+            ):
+                refused = await anyone.data(
+                    SIGN_UP, {"input": new}, headers={"Accept-Language": language}
+                )
+                assert refused["signUp"] == {
+                    "accepted": False,
+                    "userErrors": [{"field": None, "code": "SIGNUP_DISABLED", "message": message}],
+                }
+            accepted = await anyone.data(
+                ACCEPT,
+                {
+                    "input": {
+                        "token": token,
+                        "password": PASSWORD,
+                        "firstName": "Rosa",
+                        "lastName": "Díaz",
+                    }
+                },
+            )
+            assert accepted["acceptInvitation"]["userErrors"] == []
+            assert await viewer_email(anyone) == "rosa@example.com"
+    finally:
+        await closed.state.close_clients()
+    async with database.session() as session:
+        assert await user_by_email(session, "otra@example.com") is None
+    await mail_worker.drain()
+    # No verification link for the refused sign-up.
+    assert all("otra@example.com" not in m.recipients for m in smtp_server.received)

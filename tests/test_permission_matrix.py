@@ -59,6 +59,7 @@ from clientzone.models.webhooks import (
 from clientzone.resolvers.node import NODE_KINDS
 from clientzone.schema import build_schema
 from tests.helpers import (
+    NEW_USER_FIELDS,
     PASSWORD,
     GraphQLClient,
     gid,
@@ -409,6 +410,7 @@ async def _new_case(world: World) -> dict[str, Any]:
         subcategoryId=gid("CaseSubcategory", subcategory.id),
         subject="Cambio de datos",
         description="Nuevo domicilio",
+        fields=NEW_USER_FIELDS,
     )
 
 

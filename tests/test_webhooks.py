@@ -32,6 +32,7 @@ from clientzone.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookE
 from clientzone.webhooks import signing
 from clientzone.webhooks.worker import WebhookWorker, disable
 from tests.helpers import (
+    NEW_USER_FIELDS,
     GraphQLClient,
     gid,
     http_client,
@@ -465,6 +466,7 @@ async def test_case_events_never_carry_internal_notes(hooks: Hooks, receiver: Re
         "subcategoryId": subcategory_id,
         "subject": "Cambio de domicilio fiscal",
         "description": "Nos mudamos.",
+        "fields": NEW_USER_FIELDS,
     }
     created = (await hooks.owner.data(CREATE_CASE, {"input": new_case}))["createCase"]
     assert created["userErrors"] == []

@@ -637,6 +637,20 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         Locale.ES: "El campo «{label}» debe ser un número entre {minimum} y {maximum}.",
         Locale.EN: "The field \u201c{label}\u201d must be a number from {minimum} to {maximum}.",
     },
+    "case.field_email": {
+        Locale.ES: "El campo «{label}» debe ser un email válido, como nombre@empresa.com.",
+        Locale.EN: "The field \u201c{label}\u201d must be a valid email, like name@company.com.",
+    },
+    "case.field_phone": {
+        Locale.ES: "El campo «{label}» debe ser un teléfono válido; "
+        "de otro país, con su prefijo (+52...).",
+        Locale.EN: "The field \u201c{label}\u201d must be a valid phone number; "
+        "from another country, with its code (+52...).",
+    },
+    "case.duplicate_field": {
+        Locale.ES: "El campo «{name}» se envió más de una vez.",
+        Locale.EN: "The field \u201c{name}\u201d was sent more than once.",
+    },
     "case.unknown_field": {
         Locale.ES: "Esta subcategoría no tiene el campo «{name}».",
         Locale.EN: "This subcategory has no field \u201c{name}\u201d.",

@@ -77,6 +77,8 @@ def can_move(current: CaseStatus, new: CaseStatus) -> bool:
 class CaseFieldKind(StrEnum):
     TEXT = "TEXT"
     NUMBER = "NUMBER"
+    EMAIL = "EMAIL"  # stored normalized (lower-case)
+    PHONE = "PHONE"  # stored in E.164; without `+`, read in the account's country
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from clientzone.auth.access import holds_permission, require_permission, require
 from clientzone.auth.context import Context
 from clientzone.brands import brand_of
 from clientzone.config import Settings
+from clientzone.core import validators
 from clientzone.core.errors import NotFound
 from clientzone.core.ids import decode_id_of, encode_global_id
 from clientzone.files import case_files
@@ -38,6 +39,7 @@ from clientzone.models.cases import (
     CaseFilter,
     CaseStatus,
     CaseSubcategory,
+    FieldSpec,
 )
 from clientzone.models.contacts import EmailCategory
 from clientzone.models.invoices import Invoice, InvoiceStatus, invoice_in_account
@@ -62,6 +64,9 @@ class CaseErrorCode(StrEnum):
     INVALID_CATEGORY = "INVALID_CATEGORY"
     INVALID_VALUE = "INVALID_VALUE"
     UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    DUPLICATE_FIELD = "DUPLICATE_FIELD"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_PHONE = "INVALID_PHONE"
     NOT_FOUND = "NOT_FOUND"
     FILE_EMPTY = "FILE_EMPTY"
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
@@ -151,20 +156,33 @@ def _text(
 def _extra_fields(
     errors: FieldErrors[CaseErrorCode],
     subcategory: CaseSubcategory,
-    given: dict[str, str],
+    given: list[tuple[str, str]],
+    *,
     locale_en: bool,
+    country: str | None,
 ) -> dict[str, str]:
-    """The subcategory's own fields: each missing, too long or malformed one is
-    its own error at `fields.<key>`."""
+    """The subcategory's own fields: each missing, repeated, too long or
+    malformed one is its own error at `fields.<key>`. Values are stored in
+    their normal form (a number without leading zeros, a lower-case email, a
+    phone in E.164)."""
     specs = {spec.key: spec for spec in subcategory.specs}
-    for key in given:
+    values: dict[str, str] = {}
+    for key, value in given:
+        shown = key[:KEY_SHOWN]
         if key not in specs:
-            errors.add(f"fields.{key}", CaseErrorCode.UNKNOWN_FIELD, "case.unknown_field", name=key)
+            errors.add(
+                f"fields.{shown}", CaseErrorCode.UNKNOWN_FIELD, "case.unknown_field", name=shown
+            )
+        elif key in values:
+            errors.add(
+                f"fields.{key}", CaseErrorCode.DUPLICATE_FIELD, "case.duplicate_field", name=key
+            )
+        values.setdefault(key, value)
     cleaned: dict[str, str] = {}
     for spec in specs.values():
         label = spec.label_en if locale_en else spec.label_es
         path = f"fields.{spec.key}"
-        value = (given.get(spec.key) or "").strip()
+        value = (values.get(spec.key) or "").strip()
         if not value:
             if spec.required:
                 errors.add(path, CaseErrorCode.REQUIRED, "case.field_required", label=label)
@@ -178,22 +196,46 @@ def _extra_fields(
                 maximum=spec.max_length,
             )
             continue
-        if spec.kind is CaseFieldKind.NUMBER:
-            low, high = spec.minimum or 0, spec.maximum or 10**9
-            # ASCII digits only: "²" or "１２" are not numbers here.
-            if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-                errors.add(
-                    path,
-                    CaseErrorCode.INVALID_VALUE,
-                    "case.field_number",
-                    label=label,
-                    minimum=low,
-                    maximum=high,
-                )
-                continue
-            value = str(int(value))
-        cleaned[spec.key] = value
+        normal = _normal_value(spec, value, country)
+        if normal is None:
+            code, message_key = _INVALID[spec.kind]
+            low, high = _bounds(spec)
+            errors.add(path, code, message_key, label=label, minimum=low, maximum=high)
+            continue
+        cleaned[spec.key] = normal
     return cleaned
+
+
+KEY_SHOWN = 60  # of an unknown key, in the error's path and message
+_INVALID = {
+    CaseFieldKind.NUMBER: (CaseErrorCode.INVALID_VALUE, "case.field_number"),
+    CaseFieldKind.EMAIL: (CaseErrorCode.INVALID_EMAIL, "case.field_email"),
+    CaseFieldKind.PHONE: (CaseErrorCode.INVALID_PHONE, "case.field_phone"),
+}
+
+
+def _bounds(spec: FieldSpec) -> tuple[int, int]:
+    return spec.minimum or 0, spec.maximum or 10**9
+
+
+def _normal_value(spec: FieldSpec, value: str, country: str | None) -> str | None:
+    """The value to store, or None when it is not one of the field's kind."""
+    if spec.kind is CaseFieldKind.NUMBER:
+        low, high = _bounds(spec)
+        # ASCII digits only: "²" or "１２" are not numbers here.
+        if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+            return None
+        return str(int(value))
+    if spec.kind is CaseFieldKind.EMAIL:
+        return validators.email(value)
+    if spec.kind is CaseFieldKind.PHONE:
+        return validators.phone(value, country)
+    return value
+
+
+def field_values(subcategory: CaseSubcategory, case: Case) -> list[tuple[FieldSpec, str]]:
+    """A case's extra fields as entered, in the subcategory's order."""
+    return [(spec, case.fields[spec.key]) for spec in subcategory.specs if spec.key in case.fields]
 
 
 @dataclass(frozen=True)
@@ -202,7 +244,7 @@ class NewCase:
     subcategory_id: str
     subject: str
     description: str
-    fields: dict[str, str]
+    fields: list[tuple[str, str]]  # (key, value) as sent
     invoice_id: str | None
     order_id: str | None
     attachments: list[UploadedFile]
@@ -236,7 +278,13 @@ async def create_case(ctx: Context, account: Account, new: NewCase) -> Outcome[C
     )
     fields: dict[str, str] = {}
     if subcategory is not None:
-        fields = _extra_fields(errors, subcategory, new.fields, ctx.locale is Locale.EN)
+        fields = _extra_fields(
+            errors,
+            subcategory,
+            new.fields,
+            locale_en=ctx.locale is Locale.EN,
+            country=account.country,
+        )
         if subcategory.requires_invoice and not new.invoice_id:
             errors.add("invoiceId", code.REQUIRED, "case.invoice_required")
         if subcategory.requires_order and not new.order_id:
@@ -271,7 +319,13 @@ async def create_case(ctx: Context, account: Account, new: NewCase) -> Outcome[C
             target=case.display_number,
         )
         await notify_case(
-            ctx.settings, session, account, case, "case_created", creator_email=viewer.user.email
+            ctx.settings,
+            session,
+            account,
+            case,
+            "case_created",
+            creator_email=viewer.user.email,
+            subcategory=subcategory,
         )
         await emit(session, account.id, "case.created", case_data(case))
     return Outcome(value=case)
@@ -381,10 +435,12 @@ async def notify_case(
     template: str,
     *,
     creator_email: str | None = None,
+    subcategory: CaseSubcategory | None = None,
     **variables: object,
 ) -> None:
     """Tell the account's SUPPORT contacts and the person who opened the case
-    (while they may still see the account's cases)."""
+    (while they may still see the account's cases). With the `subcategory`,
+    the message may list the case's extra fields (`case_fields`)."""
     if creator_email is None and case.created_by is not None:
         grants = await grants_for_accounts(
             session, user_id=case.created_by, account_ids=[account.id]
@@ -404,6 +460,10 @@ async def notify_case(
         case=case,
         case_number=case.display_number,
         case_url=f"{portal_url}/cases/{case.display_number}",
+        case_fields=[
+            {"label_es": spec.label_es, "label_en": spec.label_en, "value": value}
+            for spec, value in (field_values(subcategory, case) if subcategory else [])
+        ],
         **variables,
     )
 

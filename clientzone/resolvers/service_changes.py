@@ -153,7 +153,9 @@ async def _open_case(
             action=request.action,
             target=f"{service.name} ({request.kind}, {case.display_number})"[:200],
         )
-        await notify_case(ctx.settings, session, account, case, "case_created")
+        await notify_case(
+            ctx.settings, session, account, case, "case_created", subcategory=subcategory
+        )
     return Outcome(value=case)
 
 

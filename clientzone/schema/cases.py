@@ -115,6 +115,17 @@ class CaseFieldValue:
     label: str
     value: str
 
+    @classmethod
+    async def of_case(cls, info: Info, row: models.Case) -> list[CaseFieldValue]:
+        """A case's extra fields in the subcategory's order, labelled in the
+        request's language (for customers and staff alike)."""
+        _, subcategory = await resolvers.category_of(info.context, row)
+        locale = info.context.locale
+        return [
+            cls(key=spec.key, label=_name(locale, spec.label_es, spec.label_en), value=value)
+            for spec, value in resolvers.field_values(subcategory, row)
+        ]
+
 
 @strawberry.type(description="A comment on a case, by the customer or by support.")
 class CaseComment(Node):
@@ -204,17 +215,7 @@ class Case(Node):
 
     @strawberry.field(description="The subcategory's extra fields, as entered.")
     async def fields(self, info: Info) -> list[CaseFieldValue]:
-        _, subcategory = await resolvers.category_of(info.context, self.row)
-        locale = info.context.locale
-        return [
-            CaseFieldValue(
-                key=spec.key,
-                label=_name(locale, spec.label_es, spec.label_en),
-                value=self.row.fields[spec.key],
-            )
-            for spec in subcategory.specs
-            if spec.key in self.row.fields
-        ]
+        return await CaseFieldValue.of_case(info, self.row)
 
     @strawberry.field(description="The invoice claimed; null without INVOICES_VIEW.")
     async def invoice(self, info: Info) -> Invoice | None:
@@ -359,7 +360,7 @@ async def create_case(info: Info, input: CreateCaseInput) -> CreateCasePayload:
             subcategory_id=str(input.subcategory_id),
             subject=input.subject,
             description=input.description,
-            fields={field.key: field.value for field in input.fields},
+            fields=[(field.key, field.value) for field in input.fields],
             invoice_id=str(input.invoice_id) if input.invoice_id else None,
             order_id=str(input.order_id) if input.order_id else None,
             attachments=files,

@@ -29,6 +29,7 @@ from clientzone.resolvers import staff_backoffice as backoffice
 from clientzone.resolvers import staff_billing as billing
 from clientzone.resolvers import staff_cases as case_resolvers
 from clientzone.resolvers import staff_mail as mail_resolvers
+from clientzone.resolvers.cases import category_of
 from clientzone.resolvers.payment_options import quotes_transfer_reference, transfer_reference
 from clientzone.resolvers.staff import SecondFactorErrorCode
 from clientzone.resolvers.staff_backoffice import StaffAccountErrorCode, StaffLoginErrorCode
@@ -36,7 +37,12 @@ from clientzone.resolvers.staff_cases import StaffCaseErrorCode
 from clientzone.resolvers.validation import Outcome
 from clientzone.schema.accounts import Account
 from clientzone.schema.announcements import StaffAnnouncement, staff_announcements
-from clientzone.schema.cases import CaseAttachment, read_upload
+from clientzone.schema.cases import (
+    CaseAttachment,
+    CaseFieldValue,
+    CaseSubcategory,
+    read_upload,
+)
 from clientzone.schema.errors import UserError
 from clientzone.schema.info import Info
 from clientzone.schema.mail import as_utc
@@ -471,6 +477,18 @@ class StaffCase:
     async def account(self, info: Info) -> StaffCustomer | None:
         row = await info.context.loaders.account_by_id.load(self.row.account_id)
         return StaffCustomer.from_row(row) if row else None
+
+    @strawberry.field(description="The kind of request, with the fields it asks for.")
+    async def subcategory(self, info: Info) -> CaseSubcategory:
+        _, subcategory = await category_of(info.context, self.row)
+        return CaseSubcategory.of(subcategory, info.context.locale)
+
+    @strawberry.field(
+        description="The extra fields the customer entered (e.g. the new user's details "
+        "of a DATABASE_UPDATE), in the subcategory's order."
+    )
+    async def fields(self, info: Info) -> list[CaseFieldValue]:
+        return await CaseFieldValue.of_case(info, self.row)
 
     @strawberry.field(description="The staff member handling it; null: in the queue.")
     async def assignee(self, info: Info) -> StaffMemberRef | None:
