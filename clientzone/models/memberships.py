@@ -223,26 +223,47 @@ def _branches(limited: bool) -> tuple[Select[Any], Select[Any]]:
     return direct, inherited
 
 
+# Up to this many memberships, a user's owned accounts are each looked up in
+# the (parent_id, number) index for a linked account; beyond, the linked side
+# of that index is read instead, looking each parent up among the user's.
+_FEW_MEMBERSHIPS = 1_000
+
+
 def _any_owned_parent() -> ColumnElement[bool]:
     """Whether the `user_id` parameter owns any account that has linked
-    accounts, from the linked side of the (parent_id, number) index (the first
-    one found answers)."""
+    accounts, from the smaller side: the user's owned accounts when they are
+    few (most users: a cost that does not grow with the database), else the
+    linked accounts of the whole database (an owner of many accounts)."""
     m = Membership.__table__.c  # type: ignore[attr-defined]
+    owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
     child = Account.__table__.alias("child")  # type: ignore[attr-defined]
-    return (
+    user_id = bindparam("user_id", type_=m.user_id.type)
+    from_owned = (
+        select(owner.c.account_id)
+        .where(
+            owner.c.user_id == user_id,
+            owner.c.role == Role.OWNER.value,
+            select(child.c.parent_id).where(child.c.parent_id == owner.c.account_id).exists(),
+        )
+        .exists()
+    )
+    from_linked = (
         select(child.c.parent_id)
         .where(
             child.c.parent_id.is_not(None),
-            select(m.id)
+            select(owner.c.id)
             .where(
-                m.user_id == bindparam("user_id", type_=m.user_id.type),
-                m.account_id == child.c.parent_id,
-                m.role == Role.OWNER.value,
+                owner.c.user_id == user_id,
+                owner.c.account_id == child.c.parent_id,
+                owner.c.role == Role.OWNER.value,
             )
             .exists(),
         )
         .exists()
     )
+    first_few = select(m.id).where(m.user_id == user_id).limit(_FEW_MEMBERSHIPS).subquery()
+    few = select(func.count()).select_from(first_few).scalar_subquery() < _FEW_MEMBERSHIPS
+    return case((few, from_owned), else_=from_linked)
 
 
 @cache
