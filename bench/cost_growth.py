@@ -1,14 +1,16 @@
 """Cost growth: does a portal screen cost more when the customer has more?
 
     python bench/cost_growth.py [--accounts 10,1000,100000] [--invoices 10,10000]
-                                [--requests 200] [--memory-requests 1000,100000]
+                                [--linked 100000] [--requests 200] [--memory-requests 1000,100000]
                                 [--database-url postgresql://...]
 
 Two axes, each on a fresh database:
 
 - accounts: one owner of N accounts (the first 10 by number with 10 invoices
   each, the ones the screens show), N from `--accounts`;
-- invoices: one owner of 10 accounts with M invoices each, M from `--invoices`.
+- invoices: one owner of 10 accounts with M invoices each, M from `--invoices`;
+- linked: one owner of 1 account with L linked accounts (which the owner
+  reaches too, inherited), L from `--linked` (none by default).
 
 For every size it prints the CPU ms per request (mean, in-process, as
 cpu_per_request.py measures it) of the first screen and the 10x5 query, and the
@@ -62,11 +64,13 @@ async def reset_postgres(url: str) -> None:
     await database.dispose()
 
 
-async def build(url: str, *, accounts: int, invoices: int) -> tuple[Database, Any, AsgiCaller]:
+async def build(
+    url: str, *, accounts: int, invoices: int, linked: int = 0
+) -> tuple[Database, Any, AsgiCaller]:
     if url.startswith("postgresql"):
         await reset_postgres(url)
     database = Database(url, pool_size=5)
-    token, _ = await prepare(database, accounts=accounts)
+    token, _ = await prepare(database, accounts=accounts, linked_per_account=linked)
     await add_billing(database, invoices=invoices, movements=60, first_accounts=10)
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -118,6 +122,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=sizes, default=sizes("10,1000,100000"))
     parser.add_argument("--invoices", type=sizes, default=sizes("10,10000"))
+    parser.add_argument("--linked", type=sizes, default=[])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--memory-requests", type=sizes, default=sizes("1000,100000"))
     parser.add_argument("--database-url", help="PostgreSQL database to reuse (emptied per size)")
@@ -135,6 +140,11 @@ async def main() -> None:
             url = fresh_url(args.database_url, folder, f"invoices{count}")
             database, app, caller = await build(url, accounts=10, invoices=count)
             print_row(f"{count} invoices/account", await screens(caller, database, args.requests))
+            await close(database, app)
+        for count in args.linked:
+            url = fresh_url(args.database_url, folder, f"linked{count}")
+            database, app, caller = await build(url, accounts=1, invoices=10, linked=count)
+            print_row(f"1 + {count} linked", await screens(caller, database, args.requests))
             await close(database, app)
         if args.memory_requests:
             url = fresh_url(args.database_url, folder, "memory")

@@ -65,6 +65,7 @@ async def prepare(
                 "id": new_id(),
                 "user_id": user_id,
                 "account_id": row["id"],
+                "account_number": row["number"],
                 "role": Role.OWNER.value,
                 "permissions": "",
                 "created_at": now,

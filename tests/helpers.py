@@ -177,7 +177,11 @@ async def make_membership(
     permissions: Iterable[Permission] = (),
 ) -> Membership:
     membership = Membership(
-        user_id=user.id, account_id=account.id, role=role, permissions=frozenset(permissions)
+        user_id=user.id,
+        account_id=account.id,
+        account_number=account.number,
+        role=role,
+        permissions=frozenset(permissions),
     )
     async with database.session() as session, session.begin():
         session.add(membership)

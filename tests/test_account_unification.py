@@ -202,7 +202,14 @@ async def test_a_membership_granted_meanwhile_is_already_member_at_confirmation(
     assert user_id is not None
     async with database.session() as session, session.begin():
         account = await _account(database, "MX-2000")
-        session.add(Membership(user_id=user_id, account_id=account.id, role=Role.MEMBER))
+        session.add(
+            Membership(
+                user_id=user_id,
+                account_id=account.id,
+                account_number=account.number,
+                role=Role.MEMBER,
+            )
+        )
     assert _codes(await _confirm(ana, code=code)) == [(None, "ALREADY_MEMBER")]
 
 

@@ -319,3 +319,33 @@ async def test_an_owner_who_is_also_a_member_elsewhere_sees_both_accounts(
             {"role": "MEMBER", "account": {"number": "MX-8001"}},
         ],
     }
+
+
+async def test_a_membership_in_a_linked_account_of_an_owned_parent_counts_once(
+    app: object, database: Database
+) -> None:
+    # given: the owner of a parent, also a plain member of its linked account
+    user = await make_user(database, "madre@example.com")
+    before = await make_account(database, number="MX-8099")
+    parent = await make_account(database, number="MX-8100")
+    child = await make_account(database, number="MX-8101", parent=parent)
+    await make_membership(database, user, before)
+    await make_membership(database, user, parent)
+    await make_membership(database, user, child, Role.MEMBER, [Permission.INVOICES_VIEW])
+    query = """
+    query($last: Int, $before: String) { viewer { memberships(last: $last, before: $before) {
+      totalCount nodes { role inherited account { number } } pageInfo { startCursor }
+    } } }
+    """
+    async with http_client(app) as http:  # type: ignore[arg-type]
+        client = GraphQLClient(http, await issue_token(database, user))
+        last = (await client.data(query, {"last": 2}))["viewer"]["memberships"]
+        start = last["pageInfo"]["startCursor"]
+        earlier = (await client.data(query, {"last": 2, "before": start}))["viewer"]["memberships"]
+    # then: the linked account once, as inherited owner, in number order both ways
+    assert last["totalCount"] == 3
+    assert [(n["account"]["number"], n["role"], n["inherited"]) for n in last["nodes"]] == [
+        ("MX-8100", "OWNER", False),
+        ("MX-8101", "OWNER", True),
+    ]
+    assert [n["account"]["number"] for n in earlier["nodes"]] == ["MX-8099"]

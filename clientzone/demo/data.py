@@ -369,6 +369,7 @@ async def load_demo_data(database: Database, settings: Settings) -> int:
                 id=membership_id,
                 user_id=demo_id("user:" + email),
                 account_id=demo_id("account:" + number),
+                account_number=number,
                 role=role,
                 permissions=permissions,
                 created_at=SINCE,

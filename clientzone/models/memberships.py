@@ -19,11 +19,14 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Index,
+    Integer,
     Select,
     String,
     UniqueConstraint,
     and_,
     bindparam,
+    case,
     func,
     literal,
     not_,
@@ -48,6 +51,7 @@ from clientzone.models.pagination import (
     SortKey,
     fetch_first_pages,
     fetch_page,
+    limit_to_page,
 )
 from clientzone.models.users import User
 
@@ -100,12 +104,21 @@ class PermissionSet(TypeDecorator[frozenset[Permission]]):
 
 class Membership(SQLModel, table=True):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("user_id", "account_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "account_id"),
+        # A login's memberships by customer number: one index walk per page.
+        Index("ix_memberships_user_id_account_number", "user_id", "account_number"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     account_id: uuid.UUID = Field(foreign_key="accounts.id", index=True, ondelete="CASCADE")
     role: Role = Field(sa_type=StrEnumType(Role))
+    # A copy of the account's customer number (which never changes), so that
+    # a login's memberships come in that order from an index. Always set on
+    # insert; nullable in the database only because SQLite cannot add a NOT
+    # NULL column to a table with rows without rebuilding it.
+    account_number: str | None = Field(default=None, sa_type=String(32))
     permissions: frozenset[Permission] = Field(default=frozenset(), sa_type=PermissionSet)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # A suspended member keeps the membership but reaches nothing in the account.
@@ -141,6 +154,118 @@ class Grant:
         )
 
 
+def _branches(limited: bool) -> tuple[Select[Any], Select[Any]]:
+    """The two parts of a user's effective memberships: direct ones, and the
+    linked accounts of accounts the user owns (inherited), with `user_id` (and
+    `account_ids` when `limited`) as bound parameters.
+
+    Every condition that names the user's other memberships is a correlated
+    EXISTS on the (user_id, account_id) index, so a row costs a probe or two,
+    never a read of all the user's memberships.
+    """
+    m = Membership.__table__.c  # type: ignore[attr-defined]
+    a = Account.__table__.c  # type: ignore[attr-defined]
+    owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
+    child = Account.__table__.alias("child")  # type: ignore[attr-defined]
+    user_id = bindparam("user_id", type_=m.user_id.type)
+
+    def owns(account_id: Any) -> ColumnElement[bool]:
+        return (
+            select(owner.c.id)
+            .where(
+                owner.c.user_id == user_id,
+                owner.c.account_id == account_id,
+                owner.c.role == Role.OWNER.value,
+            )
+            .exists()
+        )
+
+    # A plain membership in a child of an owned account is superseded by the
+    # inherited ownership below.
+    parent_owned = (
+        select(a.id)
+        .join(owner, owner.c.account_id == a.parent_id)
+        .where(
+            a.id == m.account_id,
+            owner.c.user_id == user_id,
+            owner.c.role == Role.OWNER.value,
+        )
+        .exists()
+    )
+    direct = select(
+        m.account_number.label("account_number"),
+        m.account_id.label("account_id"),
+        m.role.label("role"),
+        m.permissions.label("permissions"),
+        literal(False, Boolean).label("inherited"),
+        m.suspended_at.is_not(None).label("suspended"),
+    ).where(m.user_id == user_id, not_(and_(m.role == Role.MEMBER.value, parent_owned)))
+    inherited = select(
+        a.number.label("account_number"),
+        a.id.label("account_id"),
+        literal(Role.OWNER.value, String).label("role"),
+        null().label("permissions"),
+        literal(True, Boolean).label("inherited"),
+        literal(False, Boolean).label("suspended"),
+    ).where(not_(owns(a.id)))
+    if limited:
+        account_ids = bindparam("account_ids", type_=m.account_id.type, expanding=True)
+        direct = direct.where(m.account_id.in_(account_ids))
+        inherited = inherited.where(a.id.in_(account_ids), owns(a.parent_id))
+    else:
+        # The owned accounts that have linked accounts (most have none).
+        parents = select(owner.c.account_id).where(
+            owner.c.user_id == user_id,
+            owner.c.role == Role.OWNER.value,
+            select(child.c.parent_id).where(child.c.parent_id == owner.c.account_id).exists(),
+        )
+        inherited = inherited.where(a.parent_id.in_(parents))
+    return direct, inherited
+
+
+# Up to this many memberships, a user's owned accounts are each looked up in
+# the (parent_id, number) index for a linked account; beyond, the linked side
+# of that index is read instead, looking each parent up among the user's.
+_FEW_MEMBERSHIPS = 1_000
+
+
+def _any_owned_parent() -> ColumnElement[bool]:
+    """Whether the `user_id` parameter owns any account that has linked
+    accounts, from the smaller side: the user's owned accounts when they are
+    few (most users: a cost that does not grow with the database), else the
+    linked accounts of the whole database (an owner of many accounts)."""
+    m = Membership.__table__.c  # type: ignore[attr-defined]
+    owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
+    child = Account.__table__.alias("child")  # type: ignore[attr-defined]
+    user_id = bindparam("user_id", type_=m.user_id.type)
+    from_owned = (
+        select(owner.c.account_id)
+        .where(
+            owner.c.user_id == user_id,
+            owner.c.role == Role.OWNER.value,
+            select(child.c.parent_id).where(child.c.parent_id == owner.c.account_id).exists(),
+        )
+        .exists()
+    )
+    from_linked = (
+        select(child.c.parent_id)
+        .where(
+            child.c.parent_id.is_not(None),
+            select(owner.c.id)
+            .where(
+                owner.c.user_id == user_id,
+                owner.c.account_id == child.c.parent_id,
+                owner.c.role == Role.OWNER.value,
+            )
+            .exists(),
+        )
+        .exists()
+    )
+    first_few = select(m.id).where(m.user_id == user_id).limit(_FEW_MEMBERSHIPS).subquery()
+    few = select(func.count()).select_from(first_few).scalar_subquery() < _FEW_MEMBERSHIPS
+    return case((few, from_owned), else_=from_linked)
+
+
 @cache
 def _effective_memberships(limited: bool) -> Subquery:
     """Direct memberships plus the linked accounts of accounts the user owns,
@@ -153,53 +278,14 @@ def _effective_memberships(limited: bool) -> Subquery:
     The union takes its column types from the first select, so rows come back
     with `role` as a Role and `permissions` as a frozenset (or None).
     """
-    m = Membership.__table__.c  # type: ignore[attr-defined]
-    a = Account.__table__.c  # type: ignore[attr-defined]
-    user_id = bindparam("user_id", type_=m.user_id.type)
-    owned = select(m.account_id).where(m.user_id == user_id, m.role == Role.OWNER.value)
-    direct = (
-        select(
-            a.number.label("account_number"),
-            m.account_id.label("account_id"),
-            m.role.label("role"),
-            m.permissions.label("permissions"),
-            literal(False, Boolean).label("inherited"),
-            m.suspended_at.is_not(None).label("suspended"),
-        )
-        .join(Account, a.id == m.account_id)
-        .where(
-            m.user_id == user_id,
-            # A plain membership in a child of an owned account is superseded
-            # by the inherited ownership below. (Without a parent, `parent_id
-            # IN (...)` is NULL, not false: the NOT would drop the row.)
-            not_(
-                and_(
-                    m.role == Role.MEMBER.value,
-                    a.parent_id.is_not(None),
-                    a.parent_id.in_(owned),
-                )
-            ),
-        )
-    )
-    inherited = select(
-        a.number.label("account_number"),
-        a.id.label("account_id"),
-        literal(Role.OWNER.value, String).label("role"),
-        null().label("permissions"),
-        literal(True, Boolean).label("inherited"),
-        literal(False, Boolean).label("suspended"),
-    ).where(a.parent_id.in_(owned), not_(a.id.in_(owned)))
-    if limited:
-        account_ids = bindparam("account_ids", type_=m.account_id.type, expanding=True)
-        direct = direct.where(m.account_id.in_(account_ids))
-        inherited = inherited.where(a.id.in_(account_ids))
-    return union_all(direct, inherited).subquery("effective_memberships")
+    return union_all(*_branches(limited)).subquery("effective_memberships")
 
 
 async def memberships_page(
     session: AsyncSession, *, user_id: uuid.UUID, page: PageRequest
 ) -> Page[Grant]:
-    statement, sort = _memberships_statement()
+    shape = (not page.backwards, page.after is not None, page.before is not None)
+    statement, sort = _memberships_statement(*shape)
     result = await fetch_page(
         session,
         statement,
@@ -208,20 +294,53 @@ async def memberships_page(
         key_of=lambda row: (row.account_number,),
         scalars=False,
         params={"user_id": user_id},
-        cache_key="memberships",
+        cache_key=("memberships", shape),
     )
     grants = [Grant.from_row(row) for row in result.rows]
     return Page(grants, result.keys, result.has_next_page, result.has_previous_page)
 
 
 async def count_memberships(session: AsyncSession, *, user_id: uuid.UUID) -> int:
-    statement = select(func.count()).select_from(_effective_memberships(False))
+    statement = _count_statement()
     return int((await session.execute(statement, {"user_id": user_id})).scalar_one())
 
 
 @cache
-def _memberships_statement() -> tuple[Select[Any], SortKey]:
-    effective = _effective_memberships(False)
+def _count_statement() -> Select[Any]:
+    """Without an owned account that has linked accounts, nothing is inherited
+    and nothing superseded: the count of the user's memberships, from the
+    (user_id, account_number) index alone. Otherwise the count of the union."""
+    m = Membership.__table__.c  # type: ignore[attr-defined]
+    direct = select(func.count()).where(m.user_id == bindparam("user_id", type_=m.user_id.type))
+    effective = select(func.count()).select_from(_effective_memberships(False))
+    return select(
+        case((_any_owned_parent(), effective.scalar_subquery()), else_=direct.scalar_subquery())
+    )
+
+
+@cache
+def _memberships_statement(
+    forwards: bool, after: bool, before: bool
+) -> tuple[Select[Any], SortKey]:
+    """The page statement of one shape: each branch of the union walks its own
+    index in customer-number order from the cursor and stops after a page
+    (the membership's copy of the number for direct ones, the (parent_id,
+    number) index for inherited ones); the page is then cut from both."""
+    direct, inherited = _branches(False)
+    m = Membership.__table__.c  # type: ignore[attr-defined]
+    a = Account.__table__.c  # type: ignore[attr-defined]
+    shape = {"forwards": forwards, "after": after, "before": before}
+    direct = limit_to_page(direct, SortKey(columns=[m.account_number]), **shape)
+    inherited = limit_to_page(inherited, SortKey(columns=[a.number]), **shape)
+    # No page of inherited rows at all without an owned parent: a LIMIT of 0
+    # ends the branch before it starts (as a WHERE condition, SQLite would still
+    # walk the accounts by number testing it, for an owner of many accounts
+    # without linked ones).
+    limit = bindparam("page_limit", type_=Integer())
+    inherited = inherited.limit(case((_any_owned_parent(), limit), else_=0))
+    effective = union_all(
+        select(direct.subquery("direct")), select(inherited.subquery("inherited"))
+    ).subquery("effective_memberships")
     return select(effective), SortKey(columns=[effective.c.account_number])
 
 
@@ -362,14 +481,24 @@ async def grant_membership(
     permissions: frozenset[Permission],
 ) -> Membership:
     """Add a membership, or widen an existing one (never narrows it)."""
-    statement = select(Membership).where(
-        col(Membership.user_id) == user_id, col(Membership.account_id) == account_id
+    # The account's number (copied onto a new membership) in the same statement.
+    statement = (
+        select(col(Account.number), Membership)
+        .outerjoin(
+            Membership,
+            and_(
+                col(Membership.account_id) == col(Account.id),
+                col(Membership.user_id) == user_id,
+            ),
+        )
+        .where(col(Account.id) == account_id)
     )
-    existing = (await session.execute(statement)).scalar_one_or_none()
+    number, existing = (await session.execute(statement)).one()
     if existing is None:
         existing = Membership(
             user_id=user_id,
             account_id=account_id,
+            account_number=number,
             role=role,
             permissions=frozenset() if role is Role.OWNER else permissions,
         )

@@ -103,6 +103,21 @@ def _order(sort: SortKey, *, forwards: bool) -> list[Any]:
     return [column.asc() if ascending else column.desc() for column in sort.columns]
 
 
+def limit_to_page(
+    statement: Select[Any], sort: SortKey, *, forwards: bool, after: bool, before: bool
+) -> Select[Any]:
+    """`statement` cut to one page of this shape: the cursor conditions, order
+    and limit that fetch_page binds (`after_0`..., `before_0`..., `page_limit`).
+    Also for each branch of a union that fetch_page pages, so that every branch
+    stops after a page too."""
+    if after:
+        statement = statement.where(_beyond(sort, _key_params(sort, "after_"), forwards=True))
+    if before:
+        statement = statement.where(_beyond(sort, _key_params(sort, "before_"), forwards=False))
+    limit = bindparam("page_limit", type_=Integer())
+    return statement.order_by(*_order(sort, forwards=forwards)).limit(limit)
+
+
 # Finished page statements by (the caller's statement key, shape of the page):
 # building a statement costs more than running it, so reused shapes are built
 # once, with the cursor values and the page size as bound parameters.
@@ -147,13 +162,13 @@ async def fetch_page(
     values["page_limit"] = page.size + 1
 
     def build() -> Select[Any]:
-        built = statement
-        if page.after is not None:
-            built = built.where(_beyond(sort, _key_params(sort, "after_"), forwards=True))
-        if page.before is not None:
-            built = built.where(_beyond(sort, _key_params(sort, "before_"), forwards=False))
-        limit = bindparam("page_limit", type_=Integer())
-        return built.order_by(*_order(sort, forwards=forwards)).limit(limit)
+        return limit_to_page(
+            statement,
+            sort,
+            forwards=forwards,
+            after=page.after is not None,
+            before=page.before is not None,
+        )
 
     shape = (cache_key, forwards, page.after is not None, page.before is not None)
     finished = _memo(shape if cache_key is not None else None, build)
