@@ -2,7 +2,7 @@
 a login's memberships come in that order from an index however many there are
 
 Revision ID: 0035
-Revises: 0034
+Revises: 0033
 Create Date: 2026-12-01
 
 The column stays nullable in the database: SQLite adds a NOT NULL column to a
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0035"
-down_revision: str | None = "0034"
+down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
