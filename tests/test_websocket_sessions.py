@@ -31,6 +31,7 @@ from clientzone.models.memberships import Permission, Role
 from clientzone.models.sessions import SessionKind, create_session
 from clientzone.models.users import User
 from tests.helpers import (
+    NEW_USER_FIELDS,
     PASSWORD,
     gid,
     make_account,
@@ -398,6 +399,7 @@ async def test_revoking_an_api_client_closes_its_sockets_and_subscriptions_at_on
                 "subcategoryId": category["subcategories"][0]["id"],
                 "subject": "Factura",
                 "description": "Revisar",
+                "fields": NEW_USER_FIELDS,  # the first subcategory: DATABASE_UPDATE
             }
         },
     )
