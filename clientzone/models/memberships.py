@@ -166,7 +166,6 @@ def _branches(limited: bool) -> tuple[Select[Any], Select[Any]]:
     m = Membership.__table__.c  # type: ignore[attr-defined]
     a = Account.__table__.c  # type: ignore[attr-defined]
     owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
-    child = Account.__table__.alias("child")  # type: ignore[attr-defined]
     user_id = bindparam("user_id", type_=m.user_id.type)
 
     def owns(account_id: Any) -> ColumnElement[bool]:
@@ -213,14 +212,20 @@ def _branches(limited: bool) -> tuple[Select[Any], Select[Any]]:
         direct = direct.where(m.account_id.in_(account_ids))
         inherited = inherited.where(a.id.in_(account_ids), owns(a.parent_id))
     else:
-        # The owned accounts that have linked accounts (most have none).
-        parents = select(owner.c.account_id).where(
-            owner.c.user_id == user_id,
-            owner.c.role == Role.OWNER.value,
-            select(child.c.parent_id).where(child.c.parent_id == owner.c.account_id).exists(),
-        )
-        inherited = inherited.where(a.parent_id.in_(parents))
+        inherited = inherited.where(a.parent_id.in_(_owned_parents()))
     return direct, inherited
+
+
+def _owned_parents() -> Select[Any]:
+    """The accounts the `user_id` parameter owns that have linked accounts
+    (most have none)."""
+    owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
+    child = Account.__table__.alias("child")  # type: ignore[attr-defined]
+    return select(owner.c.account_id).where(
+        owner.c.user_id == bindparam("user_id", type_=owner.c.user_id.type),
+        owner.c.role == Role.OWNER.value,
+        select(child.c.parent_id).where(child.c.parent_id == owner.c.account_id).exists(),
+    )
 
 
 # Up to this many memberships, a user's owned accounts are each looked up in
@@ -238,15 +243,7 @@ def _any_owned_parent() -> ColumnElement[bool]:
     owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
     child = Account.__table__.alias("child")  # type: ignore[attr-defined]
     user_id = bindparam("user_id", type_=m.user_id.type)
-    from_owned = (
-        select(owner.c.account_id)
-        .where(
-            owner.c.user_id == user_id,
-            owner.c.role == Role.OWNER.value,
-            select(child.c.parent_id).where(child.c.parent_id == owner.c.account_id).exists(),
-        )
-        .exists()
-    )
+    from_owned = _owned_parents().exists()
     from_linked = (
         select(child.c.parent_id)
         .where(

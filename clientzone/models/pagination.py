@@ -8,6 +8,7 @@ costs. Encoding positions as opaque cursors is the API layer's job.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -216,73 +217,44 @@ async def fetch_first_pages(
     branch of a UNION ALL: the database walks the parent's index for a page
     and stops, however many rows the parent has (a ROW_NUMBER window over the
     parents would read all of them)."""
+
+    def build(count: int) -> Select[Any]:
+        branches = [
+            select(
+                limit_to_page(
+                    statement.where(
+                        partition_by == bindparam(f"parent_{i}", type_=partition_by.type)
+                    ),
+                    sort,
+                    forwards=True,
+                    after=False,
+                    before=False,
+                ).subquery(f"parent_page_{i}")
+            )
+            for i in range(count)
+        ]
+        return select(aliased(entity, union_all(*branches).subquery("parent_pages")))
+
     parents = list(dict.fromkeys(parent_ids))
     pages: dict[Any, Page[Any]] = {}
     for start in range(0, len(parents), _PARENTS_PER_STATEMENT):
         chunk = parents[start : start + _PARENTS_PER_STATEMENT]
-        pages.update(
-            await _first_pages_of(
-                session,
-                statement,
-                entity,
-                partition_by,
-                chunk,
-                parent_of,
-                sort,
-                size,
-                key_of,
-                params,
-                cache_key,
-            )
+        shape = ("first-pages", cache_key, len(chunk))
+        limited = _memo(
+            shape if cache_key is not None else None, functools.partial(build, len(chunk))
         )
-    return pages
-
-
-async def _first_pages_of(
-    session: AsyncSession,
-    statement: Select[Any],
-    entity: type[Any],
-    partition_by: Any,
-    parents: list[Any],
-    parent_of: Callable[[Any], Any],
-    sort: SortKey,
-    size: int,
-    key_of: Callable[[Any], Key],
-    params: Mapping[str, Any] | None,
-    cache_key: Hashable | None,
-) -> dict[Any, Page[Any]]:
-    if not parents:
-        return {}
-
-    def build() -> Select[Any]:
-        order = _order(sort, forwards=True)
-        limit = bindparam("page_limit", type_=Integer())
-        branches = [
-            select(
-                statement.where(partition_by == bindparam(f"parent_{i}", type_=partition_by.type))
-                .order_by(*order)
-                .limit(limit)
-                .subquery(f"parent_page_{i}")
+        values = {**(params or {}), "page_limit": size + 1}
+        values.update({f"parent_{i}": parent for i, parent in enumerate(chunk)})
+        grouped: dict[Any, list[Any]] = {}
+        for item in (await session.execute(limited, values)).scalars():
+            grouped.setdefault(parent_of(item), []).append(item)
+        for parent, items in grouped.items():
+            items.sort(key=key_of, reverse=sort.descending)
+            rows = items[:size]
+            pages[parent] = Page(
+                rows,
+                [key_of(r) for r in rows],
+                has_next_page=len(items) > size,
+                has_previous_page=False,
             )
-            for i in range(len(parents))
-        ]
-        pages = union_all(*branches).subquery("parent_pages")
-        return select(aliased(entity, pages))
-
-    shape = ("first-pages", cache_key, len(parents))
-    limited = _memo(shape if cache_key is not None else None, build)
-    values = {**(params or {}), "page_limit": size + 1}
-    values.update({f"parent_{i}": parent for i, parent in enumerate(parents)})
-    found = (await session.execute(limited, values)).scalars().all()
-    grouped: dict[Any, list[Any]] = {}
-    for item in found:
-        grouped.setdefault(parent_of(item), []).append(item)
-    pages: dict[Any, Page[Any]] = {}
-    for parent, items in grouped.items():
-        items.sort(key=key_of, reverse=sort.descending)
-        more = len(items) > size
-        rows = items[:size]
-        pages[parent] = Page(
-            rows, [key_of(r) for r in rows], has_next_page=more, has_previous_page=False
-        )
     return pages
