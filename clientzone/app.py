@@ -60,12 +60,13 @@ async def _within(seconds: float, work: Awaitable[None], what: str) -> None:
 
 def _session_cache(settings: Settings, events: EventBus) -> SessionCache | None:
     """The session cache, when every server process hears of revocations: a bus
-    that crosses processes (Redis, PostgreSQL), or a single server process
-    (`serve` says how many it runs in CLIENTZONE_PROCESSES)."""
+    that crosses processes (Redis, PostgreSQL, the machine's sockets for an
+    SQLite file), or a single server process (`serve` says how many it runs in
+    CLIENTZONE_PROCESSES)."""
     if settings.session_cache_seconds <= 0:
         return None
     single = os.environ.get("CLIENTZONE_PROCESSES", "1") == "1"
-    if not (single or settings.redis_url or not settings.is_sqlite):
+    if not (single or events.crosses_processes):
         return None
     return SessionCache(events, ttl=settings.session_cache_seconds)
 

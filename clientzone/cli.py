@@ -608,7 +608,7 @@ def cmd_case(settings: Settings, args: argparse.Namespace) -> int:
         events = build_event_bus(settings.database_url, settings.redis_url, settings.redis_prefix)
         if isinstance(events, LocalEventBus):
             print(
-                "note: on SQLite without REDIS_URL, open pages are not told live "
+                "note: on an in-memory database, open pages are not told live "
                 "(they see the change when they read the case again)",
                 file=sys.stderr,
             )

@@ -1,13 +1,15 @@
 """Live-update events: the same behaviour on every backend that can run here,
-in-process always, Redis on the machine's server, PostgreSQL when the run is on
-PostgreSQL. Two bus instances stand for two server processes; one test starts a
-real second process."""
+in-process and the machine's sockets (an SQLite file) always, Redis on the
+machine's server, PostgreSQL when the run is on PostgreSQL. Two bus instances
+stand for two server processes; one test starts a real second process."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import shutil
+import socket
 import sys
 import time
 import uuid
@@ -29,9 +31,10 @@ from clientzone.realtime.events import (
     RedisEventBus,
     build_event_bus,
 )
+from clientzone.realtime.machine_bus import MachineEventBus, events_folder
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-SQLITE_URL = "sqlite+aiosqlite:///./var/unused.db"  # chooses the in-process bus; never opened
+SQLITE_URL = "sqlite+aiosqlite:///:memory:"  # chooses the in-process bus; never opened
 WAIT = 2.0  # for a message that should arrive
 QUIET = 0.3  # for one that should not
 PROJECT = Path(__file__).resolve().parent.parent
@@ -61,9 +64,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """PostgreSQL's LISTEN/NOTIFY joins the backends when the run is on PostgreSQL."""
     postgres = ["postgresql"] if ON_POSTGRES else []
     if "any_backend" in metafunc.fixturenames:
-        metafunc.parametrize("any_backend", ["local", "redis", *postgres], indirect=True)
+        metafunc.parametrize("any_backend", ["local", "machine", "redis", *postgres], indirect=True)
     if "shared_backend" in metafunc.fixturenames:
-        metafunc.parametrize("shared_backend", ["redis", *postgres], indirect=True)
+        metafunc.parametrize("shared_backend", ["machine", "redis", *postgres], indirect=True)
 
 
 def _backend(request: pytest.FixtureRequest, name: str) -> Backend:
@@ -71,6 +74,9 @@ def _backend(request: pytest.FixtureRequest, name: str) -> Backend:
         return Backend(name, SQLITE_URL, None)
     if name == "redis":
         return Backend(name, SQLITE_URL, REDIS_URL)
+    if name == "machine":
+        folder = request.getfixturevalue("tmp_path")
+        return Backend(name, f"sqlite+aiosqlite:///{folder}/events.db", None)
     database_url: str = request.getfixturevalue("database_url")
     return Backend(name, database_url, None)
 
@@ -165,6 +171,9 @@ def _pg_dsn(database_url: str) -> str:
 
 def test_the_backend_follows_the_settings() -> None:
     assert isinstance(build_event_bus(SQLITE_URL, None, "p:"), LocalEventBus)
+    on_a_file = build_event_bus("sqlite:///./var/portal.db", None, "p:")
+    assert isinstance(on_a_file, MachineEventBus)
+    assert on_a_file.folder == events_folder("./var/portal.db")
     pg = "postgresql://app@db.internal:5432/portal"
     assert isinstance(build_event_bus(pg, None, "p:"), PostgresEventBus)
     # Redis wins over either database; nothing connects before first use.
@@ -191,7 +200,7 @@ async def test_one_instance_delivers_to_a_subscriber_of_another(shared: Backend)
 
 
 async def test_in_process_buses_do_not_share_messages() -> None:
-    """Why several processes on SQLite need REDIS_URL."""
+    """Why an in-memory database serves one process only."""
     first, second = LocalEventBus(), LocalEventBus()
     channel = _channel()
     async with second.subscribe(channel) as messages:
@@ -349,8 +358,13 @@ async def test_subscribers_keep_waiting_while_the_connection_is_replaced(
 ) -> None:
     publisher, subscriber = shared.bus(), shared.bus()
     channel = _channel()
+    if isinstance(subscriber, MachineEventBus):
+        subscriber.recheck_seconds = 0.05
     async with subscriber.subscribe(channel) as messages:
-        if shared.name == "redis":
+        if isinstance(subscriber, MachineEventBus):
+            # A cleaner of the temporary folder removes the process's socket.
+            shutil.rmtree(subscriber.folder)
+        elif shared.name == "redis":
             client = Redis.from_url(REDIS_URL)
             try:
                 for entry in await client.client_list():
@@ -381,7 +395,7 @@ async def test_subscribers_keep_waiting_while_the_connection_is_replaced(
                     break
                 except TimeoutError:
                     continue
-    assert any("lost" in m or "failed" in m for m in events_log.messages())
+    assert any("lost" in m or "failed" in m or "removed" in m for m in events_log.messages())
 
 
 _PUBLISH_FROM_ANOTHER_PROCESS = """
@@ -418,3 +432,43 @@ async def test_a_message_crosses_processes(shared: Backend) -> None:
             _, stderr = await process.communicate()
         assert process.returncode == 0, stderr.decode()
         assert await _next(messages) == '{"case": "abc"}'
+
+
+async def test_a_process_that_is_gone_is_forgotten_by_the_next_publisher(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/gone.db"
+    publisher, subscriber = build_event_bus(url, None, ""), build_event_bus(url, None, "")
+    assert isinstance(subscriber, MachineEventBus)
+    channel = _channel()
+    try:
+        async with subscriber.subscribe(channel):
+            pass
+        # A crashed process leaves its socket file behind, with nobody reading it.
+        stale = subscriber.folder / "999999-dead.sock"
+        dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        dead.bind(str(stale))
+        dead.close()
+        async with subscriber.subscribe(channel) as messages:
+            await publisher.publish(channel, "still delivered")
+            assert await _next(messages) == "still delivered"
+        assert not stale.exists()
+    finally:
+        await publisher.close()
+        await subscriber.close()
+    assert not subscriber.folder.exists()  # the last one out removes the folder
+
+
+async def test_a_folder_others_may_write_to_is_refused(
+    tmp_path: Path, events_log: _Records
+) -> None:
+    bus = build_event_bus(f"sqlite+aiosqlite:///{tmp_path}/shared.db", None, "")
+    assert isinstance(bus, MachineEventBus)
+    bus.folder.mkdir(mode=0o700)
+    bus.folder.chmod(0o777)
+    try:
+        with pytest.raises(EventBusUnavailable):
+            async with bus.subscribe(_channel()):
+                pass
+    finally:
+        await bus.close()
+        bus.folder.rmdir()
+    assert any("cannot reach this process" in m for m in events_log.messages())

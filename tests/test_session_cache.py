@@ -1,11 +1,11 @@
 """Servers reuse a live session for a few seconds, but a session that ends, a
 switched account or a changed login is seen at once, in this process and in
-every other one (through Redis or PostgreSQL's LISTEN/NOTIFY)."""
+every other one (through Redis, PostgreSQL's LISTEN/NOTIFY, or on an SQLite
+file the machine's sockets)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -41,10 +41,10 @@ async def _eventually(check: Callable[[], Any], seconds: float = 2.0) -> Any:
 
 @pytest.fixture(params=["redis", "database"])
 def shared(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    """Settings for two server processes that tell each other of changes."""
+    """Settings for two server processes that tell each other of changes: through
+    Redis, or through what the database offers (PostgreSQL's LISTEN/NOTIFY, an
+    SQLite file's sockets)."""
     if request.param == "database":
-        if not os.environ.get("TEST_DATABASE_URL"):
-            pytest.skip("PostgreSQL's LISTEN/NOTIFY (the PostgreSQL pass of make test)")
         return settings
     return settings.model_copy(
         update={
@@ -141,8 +141,9 @@ async def test_a_cached_session_reads_no_session_row(
 def test_without_a_shared_bus_several_processes_do_not_cache(
     settings: Settings, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    in_memory = settings.model_copy(update={"database_url": "sqlite+aiosqlite:///:memory:"})
     monkeypatch.setenv("CLIENTZONE_PROCESSES", "2")
-    several = create_app(settings, database)
-    assert several.state.sessions is None or not settings.is_sqlite
+    assert create_app(in_memory, database).state.sessions is None
+    assert create_app(settings, database).state.sessions is not None  # a file, or PostgreSQL
     monkeypatch.setenv("CLIENTZONE_PROCESSES", "1")
-    assert create_app(settings, database).state.sessions is not None
+    assert create_app(in_memory, database).state.sessions is not None

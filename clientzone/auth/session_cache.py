@@ -9,8 +9,8 @@ other process. The cache only proves a session is live, never that it is not:
 a miss, or a cached session past its idle or absolute end, reads the database.
 
 It serves requests only while this process listens to the other processes'
-changes (`live`); without a bus that crosses processes (SQLite without
-REDIS_URL), only when this is the only server process. If the bus drops
+changes (`live`); without a bus that crosses processes (an in-memory
+database), only when this is the only server process. If the bus drops
 messages while it reconnects, a revocation made elsewhere takes effect here
 within TTL seconds at most.
 """

@@ -18,9 +18,11 @@ instead of holding up everyone else.
   PostgreSQL channel names are short identifiers. One listening connection per
   process; every process receives every notification and keeps the ones its
   subscribers want.
-- In-process (SQLite without REDIS_URL): delivery inside the publishing process
-  only. Several server processes on SQLite need REDIS_URL for live updates to
-  reach subscribers in the other processes.
+- One machine (SQLite file without REDIS_URL): a UNIX datagram socket per
+  subscribing process, in a private folder named after the database file
+  (machine_bus.py). SQLite keeps a deployment on one machine anyway.
+- In-process (an in-memory SQLite database, or no UNIX sockets): delivery inside
+  the publishing process only.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class EventBusUnavailable(Exception):
 
 
 class EventBus(Protocol):
+    crosses_processes: bool  # whether other processes hear what this one publishes
+
     async def publish(self, channel: str, message: str) -> None:
         """Deliver `message` to every subscriber of `channel` in every process.
 
@@ -79,12 +83,16 @@ class EventBus(Protocol):
 
 
 def build_event_bus(database_url: str, redis_url: str | None, redis_prefix: str) -> EventBus:
-    """Redis when configured, else PostgreSQL's LISTEN/NOTIFY, else in-process."""
+    """Redis when configured, else PostgreSQL's LISTEN/NOTIFY, else the machine's
+    sockets for an SQLite file, else in-process."""
     if redis_url:
         return RedisEventBus(redis_url, redis_prefix)
     if normalize_database_url(database_url).startswith("postgresql"):
         return PostgresEventBus(database_url)
-    return LocalEventBus()
+    from clientzone.realtime.machine_bus import MachineEventBus, events_folder
+
+    folder = events_folder(make_url(normalize_database_url(database_url)).database or "")
+    return MachineEventBus(folder) if folder is not None else LocalEventBus()
 
 
 class _Inbox:
@@ -126,8 +134,10 @@ class _Inbox:
         return self._messages.popleft()
 
 
-class _FanOut:
+class FanOut:
     """This process's subscribers by channel; every backend delivers through it."""
+
+    crosses_processes = True
 
     def __init__(self, queue_size: int) -> None:
         self._queue_size = queue_size
@@ -203,8 +213,10 @@ async def _stop(task: asyncio.Task[None] | None) -> None:
         task.result()
 
 
-class LocalEventBus(_FanOut):
-    """Delivers inside this process only: one server process on SQLite, and tests."""
+class LocalEventBus(FanOut):
+    """Delivers inside this process only: an in-memory database, and tests."""
+
+    crosses_processes = False
 
     def __init__(self, *, queue_size: int = QUEUE_SIZE) -> None:
         super().__init__(queue_size)
@@ -225,7 +237,7 @@ class LocalEventBus(_FanOut):
         self._close_inboxes()
 
 
-class RedisEventBus(_FanOut):
+class RedisEventBus(FanOut):
     """Redis pub/sub with one subscribing connection per process.
 
     A dispatcher task owns that connection: it sends SUBSCRIBE when a channel gets
@@ -409,7 +421,7 @@ def _redis_client_name(prefix: str) -> str:
     return "".join(c if "!" <= c <= "~" else "_" for c in prefix) + "events"
 
 
-class PostgresEventBus(_FanOut):
+class PostgresEventBus(FanOut):
     """PostgreSQL LISTEN/NOTIFY through asyncpg, beside SQLAlchemy's pool.
 
     A dispatcher task keeps one connection LISTENing (created at the first
