@@ -2,6 +2,7 @@
 
     python bench/overload.py --database-url postgresql://... [--clients 50,200,500]
                              [--seconds 15] [--workers 2] [--generator wrk|python]
+                             [--query light|first-screen]
 
 Starts `clientzone serve --workers N` on the given (empty) database, then for
 each number of concurrent clients sends a light authenticated portal query
@@ -34,6 +35,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import graphql_load
 from bench.graphql_load import free_port
 from bench.setup_data import prepare
 from clientzone.db import Database
@@ -43,6 +45,8 @@ QUERY = (
     "balance { amount currency } } } }"
 )
 
+QUERIES = {"light": QUERY, "first-screen": graphql_load.QUERY}
+
 
 def percentile(values: list[float], q: float) -> float:
     if not values:
@@ -51,7 +55,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(base: str, token: str, clients: int, seconds: float) -> dict[str, float]:
+async def run(
+    base: str, token: str, clients: int, seconds: float, query: str = QUERY
+) -> dict[str, float]:
     answered: list[float] = []
     refused: list[float] = []
     failed = 0
@@ -65,7 +71,7 @@ async def run(base: str, token: str, clients: int, seconds: float) -> dict[str, 
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 try:
-                    response = await http.post("/graphql", json={"query": QUERY}, headers=headers)
+                    response = await http.post("/graphql", json={"query": query}, headers=headers)
                 except httpx.HTTPError:
                     failed += 1
                     continue
@@ -125,11 +131,13 @@ end
 """
 
 
-async def run_wrk(base: str, token: str, clients: int, seconds: float) -> dict[str, float]:
+async def run_wrk(
+    base: str, token: str, clients: int, seconds: float, query: str = QUERY
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(WRK_SCRIPT)
         script.flush()
-        env = {**os.environ, "OVERLOAD_TOKEN": token, "OVERLOAD_BODY": json.dumps({"query": QUERY})}
+        env = {**os.environ, "OVERLOAD_TOKEN": token, "OVERLOAD_BODY": json.dumps({"query": query})}
         process = await asyncio.create_subprocess_exec(
             *("wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds:.0f}s"),
             *("--timeout", "60s", "-s", script.name, f"{base}/graphql"),
@@ -158,6 +166,12 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--generator", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python"
+    )
+    parser.add_argument(
+        "--query",
+        choices=sorted(QUERIES),
+        default="light",
+        help="light (the default), or the portal's first screen of graphql_load.py",
     )
     args = parser.parse_args()
     measure = run_wrk if args.generator == "wrk" else run
@@ -192,13 +206,14 @@ async def main() -> None:
                         await asyncio.sleep(0.1)
             await run(base, token, 10, 2)  # warm up every worker
             print(
-                f"serve --workers {args.workers}, {args.seconds:.0f} s per step, "
+                f"serve --workers {args.workers}, {args.query} query, "
+                f"{args.seconds:.0f} s per step, "
                 f"load from {args.generator}"
                 + (" (p50/p99 over all responses)" if args.generator == "wrk" else "")
             )
             print("clients  answered/s  p50 ms  p99 ms  refused  refused p99 ms  failed")
             for clients in (int(c) for c in args.clients.split(",")):
-                row = await measure(base, token, clients, args.seconds)
+                row = await measure(base, token, clients, args.seconds, QUERIES[args.query])
                 print(
                     f"{row['clients']:>7}  {row['rps']:>10.1f}  {row['p50']:>6.1f}  "
                     f"{row['p99']:>6.1f}  {row['refused']:>7}  {row['refused_p99']:>14.1f}  "

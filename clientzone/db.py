@@ -153,8 +153,17 @@ class Database:
         )
         # Reads run without a transaction: at READ COMMITTED a transaction gives
         # a request nothing (every statement sees its own snapshot anyway) and
-        # costs two round trips, BEGIN and ROLLBACK, on every request.
-        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # costs two round trips, BEGIN and ROLLBACK, on every request. SQLite's
+        # driver opens a transaction only before a write, so its reads already
+        # run without one; asking for AUTOCOMMIT there would only switch each
+        # connection's isolation level at checkout and back at checkin, four
+        # trips to the connection's thread per request (a quarter of a screen's
+        # CPU, bench/README.md).
+        self.read_engine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self.read_sessionmaker = async_sessionmaker(
             self.read_engine, class_=CancelSafeSession, expire_on_commit=False, autoflush=False
         )
