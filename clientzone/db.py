@@ -159,16 +159,20 @@ class Database:
         # connection's isolation level at checkout and back at checkin, four
         # trips to the connection's thread per request (a quarter of a screen's
         # CPU, bench/README.md).
+        # A write through a read session fails at once (touch_session, for
+        # one, takes a side transaction): on SQLite it would open a transaction
+        # that the end of the request rolls back, silently.
         self.read_engine = (
-            self.engine
+            self.engine.execution_options(**_READS)
             if self.is_sqlite
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT", **_READS)
         )
         self.read_sessionmaker = async_sessionmaker(
             self.read_engine, class_=CancelSafeSession, expire_on_commit=False, autoflush=False
         )
         self._counters: list[StatementCounter] = []
         event.listen(self.engine.sync_engine, "before_cursor_execute", self._count)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _refuse_writes_on_reads)
         event.listen(self.engine.sync_engine, "checkout", _checked_out)
         event.listen(self.engine.sync_engine, "checkin", _checked_in)
         if self.is_sqlite:
@@ -233,6 +237,21 @@ class Database:
         metrics.count_statement()
         for counter in self._counters:
             counter.statements.append(statement)
+
+
+_READS = {"clientzone_reads_only": True}
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+class WriteOnReadSession(RuntimeError):
+    """A statement that writes, sent through a request's read session."""
+
+
+def _refuse_writes_on_reads(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if conn.get_execution_options().get("clientzone_reads_only") and (
+        statement.lstrip()[:6].upper() in _WRITES
+    ):
+        raise WriteOnReadSession(f"a write through a read session: {statement[:60]}")
 
 
 def _checked_out(*_args: Any) -> None:

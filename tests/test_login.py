@@ -13,6 +13,7 @@ from clientzone.app import create_app
 from clientzone.auth.passwords import HASHER
 from clientzone.db import Database
 from clientzone.models.base import utcnow
+from clientzone.models.sessions import AuthSession
 from clientzone.models.users import User
 from tests.helpers import (
     PASSWORD,
@@ -241,6 +242,23 @@ async def test_idle_sessions_expire_and_activity_keeps_them_alive(
                 assert await viewer_email(busy) == "ana@example.com"
         with time_machine.travel(start + timedelta(hours=12, minutes=1), tick=False):
             assert await viewer_email(busy) is None
+
+
+async def test_a_request_after_the_touch_interval_records_the_session_as_seen(
+    app: Any, database: Database
+) -> None:
+    ana = await make_user(database, "ana@example.com", password=PASSWORD)
+    start = utcnow()
+    async with http_client(app) as http:
+        browser = GraphQLClient(http)
+        await login(browser, "ana@example.com")
+        with time_machine.travel(start + timedelta(minutes=90), tick=False):
+            assert await viewer_email(browser) == "ana@example.com"
+    async with database.session() as session:
+        seen = await session.execute(
+            select(AuthSession.last_seen_at).where(AuthSession.user_id == ana.id)
+        )
+        assert seen.scalar_one() >= start + timedelta(minutes=89)
 
 
 async def test_remembered_sessions_ignore_idleness_until_thirty_days(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from clientzone.db import Database, RequestDb, RequestFinished
+from clientzone.db import Database, RequestDb, RequestFinished, WriteOnReadSession
 from clientzone.loaders import Loaders
 from clientzone.models.accounts import Account
 from tests.conftest import Portal
@@ -155,3 +155,43 @@ async def test_no_read_starts_after_the_request_ended(database: Database) -> Non
         async with db.read():
             pass
     assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_read_leaves_no_transaction_open(database: Database) -> None:
+    """Reads take no locks and see every commit: SQLite's driver opens no
+    transaction for a SELECT, and PostgreSQL's reads run in autocommit."""
+    db = RequestDb(database)
+    try:
+        async with db.read() as session:
+            await session.execute(select(Account.id).limit(1))
+            connection = await session.connection()
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            if database.is_sqlite:
+                assert not driver.in_transaction
+            else:
+                assert not driver.is_in_transaction()
+        # A write meanwhile is neither blocked nor hidden from the next read.
+        account = await make_account(database, number="MX-77")
+        async with db.read() as session:
+            found = await session.execute(select(Account.number).where(Account.id == account.id))
+            assert found.scalar_one() == "MX-77"
+    finally:
+        await db.close()
+
+
+async def test_a_write_through_a_read_session_fails_loudly(database: Database) -> None:
+    """On SQLite it would open a transaction that the request's end rolls back."""
+    account = await make_account(database, number="MX-78")
+    db = RequestDb(database)
+    try:
+        with pytest.raises(WriteOnReadSession):
+            async with db.read() as session:
+                await session.execute(
+                    update(Account).where(Account.id == account.id).values(name="Otra")
+                )
+    finally:
+        await db.close()
+    async with database.read_session() as session:
+        kept = await session.execute(select(Account.name).where(Account.id == account.id))
+        assert kept.scalar_one() != "Otra"

@@ -31,7 +31,9 @@ from clientzone.models.api_clients import (
     credential_by_access_token,
     credential_by_key,
     touch_client,
+    touch_due,
 )
+from clientzone.models.base import utcnow
 from clientzone.models.memberships import Grant, LinkedScope, Permission, Role
 
 
@@ -92,9 +94,12 @@ async def find_principal(db: RequestDb, credential: str, ip: str) -> ApiClientPr
         if found is None:
             return None
         account = await session.get(Account, found.client.account_id)
-        await touch_client(session, found.client, ip)
     if account is None:
         return None
+    now = utcnow()
+    if touch_due(found.client, ip, now):
+        async with db.side_transaction() as session:
+            await touch_client(session, found.client, ip, now)
     return ApiClientPrincipal(
         client_id=found.client.id,
         account_id=account.id,

@@ -304,7 +304,7 @@ async def authenticate(
             entry = cache.get(token_hash, now, clock)
     if (now - last_seen).total_seconds() >= settings.session_touch_seconds:
         idle = timedelta(minutes=settings.session_idle_minutes)
-        async with db.read() as session:
+        async with db.side_transaction() as session:
             await touch_session(session, row, idle=idle, now=now)
         if entry is not None:
             entry.last_seen_at = now

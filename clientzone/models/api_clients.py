@@ -207,14 +207,18 @@ async def issue_access_token(
     return token
 
 
-async def touch_client(session: AsyncSession, client: ApiClient, ip: str) -> None:
-    """Record use (at most once a TOUCH_SECONDS per client)."""
-    now = utcnow()
-    if client.last_used_at is not None and (
-        (now - client.last_used_at).total_seconds() < TOUCH_SECONDS
-        and client.last_used_ip == (ip or None)
-    ):
-        return
+def touch_due(client: ApiClient, ip: str, now: datetime) -> bool:
+    """Whether to record this use: at most once a TOUCH_SECONDS per client,
+    unless it comes from another address."""
+    return (
+        client.last_used_at is None
+        or (now - client.last_used_at).total_seconds() >= TOUCH_SECONDS
+        or client.last_used_ip != (ip or None)
+    )
+
+
+async def touch_client(session: AsyncSession, client: ApiClient, ip: str, now: datetime) -> None:
+    """Record a use (in a transaction: see touch_due for how often)."""
     await session.execute(
         update(ApiClient)
         .where(col(ApiClient.id) == client.id)
