@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from starlette.types import ASGIApp
+from websockets.asyncio.client import ClientConnection, connect
 
 from clientzone.auth.passwords import HASHER
 from clientzone.config import Settings
@@ -417,3 +418,17 @@ async def make_api_client(
             include_linked_accounts=include_linked_accounts,
         )
     return key
+
+
+async def open_socket(server: str, token: str) -> ClientConnection:
+    """A graphql-transport-ws connection to a running server, signed in with a
+    bearer token and acknowledged."""
+    socket = await connect(
+        server.replace("http://", "ws://") + "/graphql",
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+    )
+    await socket.send(
+        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+    )
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    return socket

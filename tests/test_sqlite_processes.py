@@ -13,12 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from clientzone.db import Database
 from clientzone.migrate import upgrade
-from tests.helpers import NEW_USER_FIELDS, PASSWORD, make_account, make_membership, make_user
+from tests.helpers import (
+    NEW_USER_FIELDS,
+    PASSWORD,
+    make_account,
+    make_membership,
+    make_user,
+    open_socket,
+)
 from tests.test_end_to_end import start_server
 
 WAIT = 10.0
@@ -35,14 +42,7 @@ async def _post(server: str, document: str, variables: Any = None, token: str = 
 
 
 async def _subscribe(server: str, token: str, case_id: str) -> ClientConnection:
-    socket = await connect(
-        server.replace("http://", "ws://") + "/graphql",
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-    )
-    await socket.send(
-        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-    )
-    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    socket = await open_socket(server, token)
     document = "subscription S($id: ID!) { caseUpdated(caseId: $id) { kind } }"
     await socket.send(
         json.dumps(

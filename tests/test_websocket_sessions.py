@@ -37,6 +37,7 @@ from tests.helpers import (
     make_account,
     make_membership,
     make_user,
+    open_socket,
     six_digit_code,
 )
 from tests.smtp_server import SmtpServer, smtp_env
@@ -106,18 +107,6 @@ async def _login(server: str, email: str) -> tuple[str, str]:
         server, None, LOGIN, {"input": {"email": email, "password": PASSWORD, "issueToken": True}}
     )
     return data["login"]["token"], data["login"]["session"]["id"]
-
-
-async def _open(server: str, token: str) -> ClientConnection:
-    socket = await connect(
-        server.replace("http://", "ws://") + "/graphql",
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-    )
-    await socket.send(
-        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-    )
-    assert json.loads(await socket.recv())["type"] == "connection_ack"
-    return socket
 
 
 _ids = iter(range(1, 1_000_000))
@@ -215,7 +204,7 @@ async def test_a_session_that_ends_closes_its_sockets_at_once(
 ) -> None:
     people.__dict__["smtp"] = smtp
     token, session_id = await _login(server, "ana@example.com")
-    socket = await _open(server, token)
+    socket = await open_socket(server, token)
     assert (await _run(socket, INVOICES))["type"] == "next"
     await end(server, people, token, session_id)
     assert await _closed_with(socket) == 4401
@@ -227,7 +216,7 @@ async def test_a_session_that_expires_closes_its_socket(server: str, database: D
         token, _ = await create_session(
             session, user_id=user.id, kind=SessionKind.TOKEN, lifetime=timedelta(seconds=3)
         )
-    socket = await _open(server, token)
+    socket = await open_socket(server, token)
     assert (await _run(socket, "query Me { viewer { user { email } } }"))["type"] == "next"
     assert await _closed_with(socket) == 4401
 
@@ -237,7 +226,7 @@ async def test_a_removed_permission_or_membership_applies_to_the_next_operation(
 ) -> None:
     owner, _ = await _login(server, "ana@example.com")
     member, _ = await _login(server, "luis@example.com")
-    socket = await _open(server, member)
+    socket = await open_socket(server, member)
     allowed = await _run(socket, INVOICES)
     assert allowed["payload"]["data"]["account"]["invoices"]["nodes"] == []
     narrow = await _post(
@@ -269,7 +258,7 @@ async def test_a_removed_permission_or_membership_applies_to_the_next_operation(
 
 async def test_operations_on_a_socket_are_checked_like_http(server: str, people: People) -> None:
     token, _ = await _login(server, "ana@example.com")
-    socket = await _open(server, token)
+    socket = await open_socket(server, token)
     several = await _run(socket, "query A { __typename } query B { __typename }")
     assert several["type"] == "error"
     assert several["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -349,7 +338,7 @@ async def test_an_api_client_socket_acts_on_its_account_with_its_permissions(
     other = await make_account(database, number="MX-2")
     partner = await _partner(server, ["INVOICES_VIEW"])
     for credential in (partner.key, await _access_token(server, partner)):
-        socket = await _open(server, credential)
+        socket = await open_socket(server, credential)
         allowed = await _run(socket, INVOICES)
         assert allowed["payload"] == {"data": {"account": {"invoices": {"nodes": []}}}}
         me = await _run(socket, "query Me { viewer { user { email } } }")
@@ -405,7 +394,7 @@ async def test_revoking_an_api_client_closes_its_sockets_and_subscriptions_at_on
     )
     case_id = created["createCase"]["case"]["id"]
     secret = partner.key if credential == "key" else await _access_token(server, partner)
-    socket = await _open(server, secret)
+    socket = await open_socket(server, secret)
     await socket.send(
         json.dumps(
             {
@@ -443,7 +432,7 @@ async def test_a_rotated_key_works_through_its_grace_and_not_after(
     server: str, people: People
 ) -> None:
     partner = await _partner(server, ["INVOICES_VIEW"])
-    old = await _open(server, partner.key)
+    old = await open_socket(server, partner.key)
     await _on_client(server, partner, "rotateApiClientKey")
     # Within the grace period the old key's socket goes on.
     assert (await _run(old, INVOICES))["type"] == "next"
@@ -495,6 +484,6 @@ async def test_an_api_client_socket_closes_when_its_credential_runs_out(
     server: str, people: People, database: Database, expiring: Any
 ) -> None:
     partner = await _partner(server, ["INVOICES_VIEW"])
-    socket = await _open(server, await expiring(database, partner))
+    socket = await open_socket(server, await expiring(database, partner))
     assert (await _run(socket, INVOICES))["type"] == "next"
     assert await _closed_with(socket) == 4401
