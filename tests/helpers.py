@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from clientzone.auth.passwords import HASHER
 from clientzone.config import Settings
@@ -432,3 +434,13 @@ async def open_socket(server: str, token: str) -> ClientConnection:
     )
     assert json.loads(await socket.recv())["type"] == "connection_ack"
     return socket
+
+
+async def closed_with(socket: ClientConnection, within: float = 10.0) -> int | None:
+    """The close code the server ends `socket` with, reading until it does."""
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                await socket.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None

@@ -14,13 +14,13 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
 
 from clientzone.db import Database
 from clientzone.migrate import upgrade
 from tests.helpers import (
     NEW_USER_FIELDS,
     PASSWORD,
+    closed_with,
     make_account,
     make_membership,
     make_user,
@@ -61,15 +61,6 @@ async def _heard(socket: ClientConnection) -> str:
     async with asyncio.timeout(WAIT):
         message = json.loads(await socket.recv())
     return str(message["payload"]["data"]["caseUpdated"]["kind"])
-
-
-async def _closed_with(socket: ClientConnection) -> int | None:
-    try:
-        async with asyncio.timeout(WAIT):
-            while True:
-                await socket.recv()
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd else None
 
 
 async def test_two_servers_on_one_sqlite_file_hear_each_other(tmp_path: Path) -> None:
@@ -135,5 +126,5 @@ async def test_two_servers_on_one_sqlite_file_hear_each_other(tmp_path: Path) ->
         assert await _heard(socket) == "COMMENT_ADDED"
         # Logging out through A closes B's socket and B refuses the token at once.
         await _post(a, "mutation Out { logout { endedSessions } }", token=token)
-        assert await _closed_with(socket) == 4401
+        assert await closed_with(socket) == 4401
         assert (await _post(b, ME, token=token))["data"]["viewer"] is None

@@ -19,7 +19,6 @@ import httpx
 import pytest
 from sqlalchemy import update
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from clientzone.core.ids import decode_id_of
 from clientzone.core.tokens import hash_token
@@ -33,6 +32,7 @@ from clientzone.models.users import User
 from tests.helpers import (
     NEW_USER_FIELDS,
     PASSWORD,
+    closed_with,
     gid,
     make_account,
     make_membership,
@@ -125,15 +125,6 @@ async def _run(socket: ClientConnection, document: str) -> dict[str, Any]:
     return first
 
 
-async def _closed_with(socket: ClientConnection) -> int | None:
-    try:
-        async with asyncio.timeout(WAIT):
-            while True:
-                await socket.recv()
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd else None
-
-
 async def _end_by_logout(server: str, people: People, token: str, session_id: str) -> None:
     await _post(server, token, "mutation Out { logout { endedSessions } }")
 
@@ -207,7 +198,7 @@ async def test_a_session_that_ends_closes_its_sockets_at_once(
     socket = await open_socket(server, token)
     assert (await _run(socket, INVOICES))["type"] == "next"
     await end(server, people, token, session_id)
-    assert await _closed_with(socket) == 4401
+    assert await closed_with(socket) == 4401
 
 
 async def test_a_session_that_expires_closes_its_socket(server: str, database: Database) -> None:
@@ -218,7 +209,7 @@ async def test_a_session_that_expires_closes_its_socket(server: str, database: D
         )
     socket = await open_socket(server, token)
     assert (await _run(socket, "query Me { viewer { user { email } } }"))["type"] == "next"
-    assert await _closed_with(socket) == 4401
+    assert await closed_with(socket) == 4401
 
 
 async def test_a_removed_permission_or_membership_applies_to_the_next_operation(
@@ -365,7 +356,7 @@ async def test_an_api_client_key_in_the_handshake_header_works_too(
     assert json.loads(await socket.recv())["type"] == "connection_ack"
     assert (await _run(socket, INVOICES))["payload"]["data"]["account"] is not None
     await _on_client(server, partner, "revokeApiClient")
-    assert await _closed_with(socket) == 4401
+    assert await closed_with(socket) == 4401
 
 
 @pytest.mark.parametrize("credential", ["key", "token"])
@@ -425,7 +416,7 @@ async def test_revoking_an_api_client_closes_its_sockets_and_subscriptions_at_on
                 continue  # sent before the subscription was listening
     assert heard["payload"]["data"]["caseUpdated"]["kind"] == "COMMENT_ADDED"
     await _on_client(server, partner, "revokeApiClient")
-    assert await _closed_with(socket) == 4401
+    assert await closed_with(socket) == 4401
 
 
 async def test_a_rotated_key_works_through_its_grace_and_not_after(
@@ -438,7 +429,7 @@ async def test_a_rotated_key_works_through_its_grace_and_not_after(
     assert (await _run(old, INVOICES))["type"] == "next"
     # A second rotation ends the old key at once, and its socket with it.
     await _on_client(server, partner, "rotateApiClientKey")
-    assert await _closed_with(old) == 4401
+    assert await closed_with(old) == 4401
 
 
 async def _expiring_key(database: Database, partner: Partner) -> str:
@@ -486,4 +477,4 @@ async def test_an_api_client_socket_closes_when_its_credential_runs_out(
     partner = await _partner(server, ["INVOICES_VIEW"])
     socket = await open_socket(server, await expiring(database, partner))
     assert (await _run(socket, INVOICES))["type"] == "next"
-    assert await _closed_with(socket) == 4401
+    assert await closed_with(socket) == 4401
