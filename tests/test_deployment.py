@@ -23,10 +23,16 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from clientzone.db import Database
-from tests.helpers import NEW_USER_FIELDS, PASSWORD, make_account, make_membership, make_user
+from tests.helpers import (
+    NEW_USER_FIELDS,
+    PASSWORD,
+    make_account,
+    make_membership,
+    make_user,
+    open_socket,
+)
 from tests.smtp_server import SmtpServer, smtp_env
 from tests.test_end_to_end import start_server
 
@@ -152,14 +158,7 @@ async def test_two_servers_and_two_workers_behave_as_one_service(
         token=token,
     )
     case_id = created["data"]["createCase"]["case"]["id"]
-    socket = await connect(
-        b.replace("http://", "ws://") + "/graphql",
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-    )
-    await socket.send(
-        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-    )
-    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    socket = await open_socket(b, token)
     subscription = "subscription S($id: ID!) { caseUpdated(caseId: $id) { kind } }"
     await socket.send(
         json.dumps(
