@@ -156,9 +156,9 @@ class Database:
         # costs two round trips, BEGIN and ROLLBACK, on every request. SQLite's
         # driver opens a transaction only before a write, so its reads already
         # run without one; asking for AUTOCOMMIT there would only switch each
-        # connection's isolation level at checkout and back at checkin, four
-        # trips to the connection's thread per request (a quarter of a screen's
-        # CPU, bench/README.md).
+        # connection's isolation level at checkout and back at checkin (trips
+        # to the connection's thread and PRAGMAs: 10-26 % of a screen's CPU,
+        # bench/README.md).
         # A write through a read session fails at once (touch_session, for
         # one, takes a side transaction): on SQLite it would open a transaction
         # that the end of the request rolls back, silently.

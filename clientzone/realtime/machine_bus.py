@@ -114,23 +114,31 @@ class MachineEventBus(FanOut):
         """Bind this process's socket (once) and read it from the event loop."""
         if self._listening is not None:
             return
+        listening = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
-            self.folder.mkdir(mode=0o700, exist_ok=True)
-            folder = self.folder.lstat()
-            if folder.st_uid != os.getuid() or folder.st_mode & 0o077:
-                raise PermissionError(f"{self.folder} is not this user's private folder")
-            path = self.folder / f"{os.getpid()}-{secrets.token_hex(4)}{_SUFFIX}"
-            listening = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             listening.setblocking(False)
             listening.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
-            listening.bind(str(path))
+            try:
+                path = self._bind(listening)
+            except FileNotFoundError:  # the last process out just removed the folder
+                path = self._bind(listening)
         except OSError as error:
+            listening.close()
             logger.error("events cannot reach this process from others (%r)", error)
             raise EventBusUnavailable(str(error)) from error
         loop = asyncio.get_running_loop()
         loop.add_reader(listening.fileno(), self._receive)
         self._listening, self._path = listening, path
         self._recheck = loop.call_later(self.recheck_seconds, self._check_socket)
+
+    def _bind(self, listening: socket.socket) -> Path:
+        self.folder.mkdir(mode=0o700, exist_ok=True)
+        folder = self.folder.lstat()  # a symbolic link is refused too
+        if folder.st_uid != os.getuid() or folder.st_mode & 0o077:
+            raise PermissionError(f"{self.folder} is not this user's private folder")
+        path = self.folder / f"{os.getpid()}-{secrets.token_hex(4)}{_SUFFIX}"
+        listening.bind(str(path))
+        return path
 
     def _stop_listening(self) -> None:
         if self._recheck is not None:
