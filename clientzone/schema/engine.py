@@ -50,6 +50,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from clientzone.config import Settings
 from clientzone.core.errors import BadRequest, ClientzoneError
 from clientzone.schema.cost import CostModel
+from clientzone.schema.lean_execution import lean_context_class, shorten_resolvers
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -193,8 +194,10 @@ class Engine:
     def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
         self.strawberry_schema = schema
         self.schema: GraphQLSchema = schema._schema
-        # Strawberry's executor hands resolvers the Info they expect.
-        self.executor_class = schema.execution_context_class
+        # Strawberry's executor (it hands resolvers the Info they expect), with
+        # plain fields answered without per-field ceremony.
+        shorten_resolvers(self.schema)
+        self.executor_class = lean_context_class(self.schema)
         self.settings = settings
         self.cost_model = CostModel(self.schema)
         limits = [
