@@ -91,6 +91,16 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "database" not in request.fixturenames:
         return
     db: Database = request.getfixturevalue("database")
+    async with db.engine.connect() as connection:
+        drift = (
+            await connection.execute(
+                text(
+                    "SELECT email FROM users WHERE membership_count <> "
+                    "(SELECT count(*) FROM memberships WHERE memberships.user_id = users.id)"
+                )
+            )
+        ).all()
+    assert not drift, f"the membership counts of {drift} are out of step (migration 0036)"
     # Reference data seeded by migrations stays.
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in SEEDED_TABLES]
     async with db.engine.begin() as connection:

@@ -258,9 +258,14 @@ def _any_owned_parent() -> ColumnElement[bool]:
         )
         .exists()
     )
-    first_few = select(m.id).where(m.user_id == user_id).limit(_FEW_MEMBERSHIPS).subquery()
-    few = select(func.count()).select_from(first_few).scalar_subquery() < _FEW_MEMBERSHIPS
+    few = _membership_count(user_id) < _FEW_MEMBERSHIPS
     return case((few, from_owned), else_=from_linked)
+
+
+def _membership_count(user_id: Any) -> ColumnElement[int]:
+    """The user's count of direct memberships, kept by triggers (migration 0036)."""
+    u = User.__table__.c  # type: ignore[attr-defined]
+    return select(u.membership_count).where(u.id == user_id).scalar_subquery()
 
 
 @cache
@@ -305,14 +310,12 @@ async def count_memberships(session: AsyncSession, *, user_id: uuid.UUID) -> int
 @cache
 def _count_statement() -> Select[Any]:
     """Without an owned account that has linked accounts, nothing is inherited
-    and nothing superseded: the count of the user's memberships, from the
-    (user_id, account_number) index alone. Otherwise the count of the union."""
+    and nothing superseded: the user's count of memberships, one row however
+    many. Otherwise the count of the union."""
     m = Membership.__table__.c  # type: ignore[attr-defined]
-    direct = select(func.count()).where(m.user_id == bindparam("user_id", type_=m.user_id.type))
+    direct = _membership_count(bindparam("user_id", type_=m.user_id.type))
     effective = select(func.count()).select_from(_effective_memberships(False))
-    return select(
-        case((_any_owned_parent(), effective.scalar_subquery()), else_=direct.scalar_subquery())
-    )
+    return select(case((_any_owned_parent(), effective.scalar_subquery()), else_=direct))
 
 
 @cache

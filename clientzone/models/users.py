@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, bindparam, select, update
+from sqlalchemy import String, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -44,6 +44,9 @@ class User(SQLModel, table=True):
     email_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # How many memberships the user has, kept by triggers (migration 0036) so
+    # that a login's account count is one row to read. Never written by code.
+    membership_count: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 _USERS_BY_IDS = select(User).where(col(User.id).in_(bindparam("ids", expanding=True)))
