@@ -16,6 +16,7 @@ from clientzone.models.sessions import SessionKind, create_session
 from clientzone.models.users import User
 
 BATCH = 5_000
+MEMBERSHIP_BATCH = 1_000
 
 
 async def prepare(
@@ -72,8 +73,12 @@ async def prepare(
             }
             for row in account_rows
         ]
-        for start in range(0, len(memberships), BATCH):
-            await session.execute(insert(Membership), memberships[start : start + BATCH])
+        # Multi-row statements, not executemany: the membership count's trigger
+        # then updates the owner's row once per statement, not once per row
+        # (in one transaction PostgreSQL keeps every version of that row).
+        for start in range(0, len(memberships), MEMBERSHIP_BATCH):
+            batch = memberships[start : start + MEMBERSHIP_BATCH]
+            await session.execute(insert(Membership).values(batch))
         token, _ = await create_session(
             session, user_id=user_id, kind=SessionKind.TOKEN, lifetime=timedelta(days=1)
         )

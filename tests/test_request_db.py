@@ -195,3 +195,24 @@ async def test_a_write_through_a_read_session_fails_loudly(database: Database) -
     async with database.read_session() as session:
         kept = await session.execute(select(Account.name).where(Account.id == account.id))
         assert kept.scalar_one() != "Otra"
+
+
+async def test_postgresql_sessions_carry_the_limits_and_no_jit(database: Database) -> None:
+    if database.is_sqlite:
+        pytest.skip("PostgreSQL's session settings; SQLite's wait is the driver's timeout")
+    db = RequestDb(database)
+    try:
+        async with db.read() as session:
+            settings = (
+                await session.execute(
+                    text(
+                        "SELECT current_setting('jit'), current_setting('statement_timeout'),"
+                        " current_setting('idle_in_transaction_session_timeout')"
+                    )
+                )
+            ).one()
+    finally:
+        await db.close()
+    # JIT compilation, set off by the planner's estimate of a branch that never
+    # runs, cost 250 ms on statements that take 1 ms (bench/README.md).
+    assert tuple(settings) == ("off", "10s", "30s")

@@ -8,8 +8,11 @@ Create Date: 2026-12-01
 Triggers keep the count, so every way a membership is written counts: the
 API, imports, account unification, cascades from a deleted account or user,
 and SQL typed by hand. On PostgreSQL they run once per statement over its
-transition tables (an import of many memberships updates each user once); on
-SQLite, which has only row triggers, once per row.
+transition tables (a statement inserting many memberships updates each user
+once); on SQLite, which has only row triggers, once per row. A bulk load of
+many memberships of one user in one PostgreSQL transaction should use
+multi-row statements: every update of the user's row in that transaction
+leaves a version behind, and each next update walks them.
 """
 
 from collections.abc import Sequence
