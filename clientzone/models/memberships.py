@@ -168,17 +168,6 @@ def _branches(limited: bool) -> tuple[Select[Any], Select[Any]]:
     owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
     user_id = bindparam("user_id", type_=m.user_id.type)
 
-    def owns(account_id: Any) -> ColumnElement[bool]:
-        return (
-            select(owner.c.id)
-            .where(
-                owner.c.user_id == user_id,
-                owner.c.account_id == account_id,
-                owner.c.role == Role.OWNER.value,
-            )
-            .exists()
-        )
-
     # A plain membership in a child of an owned account is superseded by the
     # inherited ownership below.
     parent_owned = (
@@ -206,14 +195,29 @@ def _branches(limited: bool) -> tuple[Select[Any], Select[Any]]:
         null().label("permissions"),
         literal(True, Boolean).label("inherited"),
         literal(False, Boolean).label("suspended"),
-    ).where(not_(owns(a.id)))
+    ).where(not_(_owns(a.id)))
     if limited:
         account_ids = bindparam("account_ids", type_=m.account_id.type, expanding=True)
         direct = direct.where(m.account_id.in_(account_ids))
-        inherited = inherited.where(a.id.in_(account_ids), owns(a.parent_id))
+        inherited = inherited.where(a.id.in_(account_ids), _owns(a.parent_id))
     else:
         inherited = inherited.where(a.parent_id.in_(_owned_parents()))
     return direct, inherited
+
+
+def _owns(account_id: Any) -> ColumnElement[bool]:
+    """Whether the `user_id` parameter owns `account_id`: one probe of the
+    (user_id, account_id) index."""
+    owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
+    return (
+        select(owner.c.id)
+        .where(
+            owner.c.user_id == bindparam("user_id", type_=owner.c.user_id.type),
+            owner.c.account_id == account_id,
+            owner.c.role == Role.OWNER.value,
+        )
+        .exists()
+    )
 
 
 def _owned_parents() -> Select[Any]:
@@ -240,25 +244,14 @@ def _any_owned_parent() -> ColumnElement[bool]:
     few (most users: a cost that does not grow with the database), else the
     linked accounts of the whole database (an owner of many accounts)."""
     m = Membership.__table__.c  # type: ignore[attr-defined]
-    owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
     child = Account.__table__.alias("child")  # type: ignore[attr-defined]
-    user_id = bindparam("user_id", type_=m.user_id.type)
     from_owned = _owned_parents().exists()
     from_linked = (
         select(child.c.parent_id)
-        .where(
-            child.c.parent_id.is_not(None),
-            select(owner.c.id)
-            .where(
-                owner.c.user_id == user_id,
-                owner.c.account_id == child.c.parent_id,
-                owner.c.role == Role.OWNER.value,
-            )
-            .exists(),
-        )
+        .where(child.c.parent_id.is_not(None), _owns(child.c.parent_id))
         .exists()
     )
-    few = _membership_count(user_id) < _FEW_MEMBERSHIPS
+    few = _membership_count(bindparam("user_id", type_=m.user_id.type)) < _FEW_MEMBERSHIPS
     return case((few, from_owned), else_=from_linked)
 
 
