@@ -4,7 +4,6 @@ role-named GraphQL clients over HTTP."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -35,6 +34,7 @@ from tests.helpers import (
     make_account,
     make_membership,
     make_user,
+    until_sessions_cached,
 )
 from tests.smtp_server import SmtpServer
 
@@ -222,12 +222,7 @@ async def portal(app: Any, database: Database) -> AsyncIterator[Portal]:
     async with http_client(app) as http:
         clients = [GraphQLClient(http, token) for token in tokens]
         await clients[0].data("query Start { __typename }")
-        sessions = app.state.sessions
-        # On PostgreSQL the cache serves once it hears other processes (LISTEN).
-        for _ in range(200):
-            if sessions is None or sessions.live:
-                break
-            await asyncio.sleep(0.01)
+        await until_sessions_cached(app)
         for client in clients:
             # Each session is now in the app's session cache, as a signed-in
             # user's is after their first request: statement counts pinned by

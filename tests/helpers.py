@@ -422,6 +422,18 @@ async def make_api_client(
     return key
 
 
+async def until_sessions_cached(app: Any, within: float = 5.0) -> None:
+    """Wait until the app's session cache serves. On PostgreSQL it does once its
+    LISTEN connection is up (later on a busy machine); until then every request
+    also reads its session, one statement more than the counts tests pin."""
+    sessions = app.state.sessions
+    for _ in range(int(within / 0.01)):
+        if sessions is None or sessions.live:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the session cache did not start listening within {within} s")
+
+
 async def open_socket(server: str, token: str) -> ClientConnection:
     """A graphql-transport-ws connection to a running server, signed in with a
     bearer token and acknowledged."""

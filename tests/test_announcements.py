@@ -38,6 +38,7 @@ from tests.helpers import (
     make_membership,
     make_staff,
     make_user,
+    until_sessions_cached,
 )
 from tests.smtp_server import SmtpServer
 
@@ -110,6 +111,8 @@ async def news(app: Any, database: Database) -> AsyncIterator[News]:
     await make_membership(database, pedro, ar)
     _, admin = await make_staff(database, StaffRole.ADMIN)
     async with http_client(app) as http:
+        await GraphQLClient(http).data("query Start { __typename }")
+        await until_sessions_cached(app)
         yield News(
             database=database,
             admin=GraphQLClient(http, admin),
