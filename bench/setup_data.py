@@ -15,8 +15,7 @@ from clientzone.models.memberships import Membership, Role
 from clientzone.models.sessions import SessionKind, create_session
 from clientzone.models.users import User
 
-BATCH = 5_000
-MEMBERSHIP_BATCH = 1_000
+ROWS_PER_STATEMENT = 1_000
 
 
 async def prepare(
@@ -58,9 +57,15 @@ async def prepare(
                 created_at=now,
             )
         )
+        # Multi-row statements, not executemany: the counts' triggers (a
+        # parent's linked accounts, a user's memberships) then update the
+        # counted row once per statement, not once per row (in one transaction
+        # PostgreSQL keeps every version of that row, and each update walks them).
         for rows in (account_rows, linked_rows):
-            for start in range(0, len(rows), BATCH):
-                await session.execute(insert(Account), rows[start : start + BATCH])
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                await session.execute(
+                    insert(Account).values(rows[start : start + ROWS_PER_STATEMENT])
+                )
         memberships = [
             {
                 "id": new_id(),
@@ -73,11 +78,8 @@ async def prepare(
             }
             for row in account_rows
         ]
-        # Multi-row statements, not executemany: the membership count's trigger
-        # then updates the owner's row once per statement, not once per row
-        # (in one transaction PostgreSQL keeps every version of that row).
-        for start in range(0, len(memberships), MEMBERSHIP_BATCH):
-            batch = memberships[start : start + MEMBERSHIP_BATCH]
+        for start in range(0, len(memberships), ROWS_PER_STATEMENT):
+            batch = memberships[start : start + ROWS_PER_STATEMENT]
             await session.execute(insert(Membership).values(batch))
         token, _ = await create_session(
             session, user_id=user_id, kind=SessionKind.TOKEN, lifetime=timedelta(days=1)

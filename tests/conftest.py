@@ -101,6 +101,16 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
             )
         ).all()
     assert not drift, f"the membership counts of {drift} are out of step (migration 0036)"
+    async with db.engine.connect() as connection:
+        drift = (
+            await connection.execute(
+                text(
+                    "SELECT number FROM accounts WHERE linked_count <> "
+                    "(SELECT count(*) FROM accounts AS child WHERE child.parent_id = accounts.id)"
+                )
+            )
+        ).all()
+    assert not drift, f"the linked counts of {drift} are out of step (migration 0037)"
     # Reference data seeded by migrations stays.
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in SEEDED_TABLES]
     async with db.engine.begin() as connection:

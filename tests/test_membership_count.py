@@ -5,16 +5,22 @@ written. (Every test's teardown also checks every user's count; see conftest.)
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from clientzone.db import Database
 from clientzone.models.accounts import Account
-from clientzone.models.memberships import Membership, Role
+from clientzone.models.memberships import (
+    Membership,
+    Role,
+    _effective_memberships,
+    count_memberships,
+)
 from clientzone.models.users import User
 from tests.helpers import (
     GraphQLClient,
@@ -111,3 +117,58 @@ async def test_total_count_is_the_number_of_memberships(app: Any, database: Data
             await session.execute(delete(Membership).where(col(Membership.user_id) == ana.id))
         memberships = (await client.data(TOTAL))["viewer"]["memberships"]
         assert memberships == {"totalCount": 0, "nodes": []}
+
+
+async def union_count(session: AsyncSession, user: User) -> int:
+    """The count the long way: the rows of the user's effective memberships."""
+    statement = select(func.count()).select_from(_effective_memberships(False))
+    return int((await session.execute(statement, {"user_id": user.id})).scalar_one())
+
+
+async def both_counts(database: Database, user: User) -> tuple[int, int]:
+    async with database.session() as session:
+        return (
+            await count_memberships(session, user_id=user.id),
+            await union_count(session, user),
+        )
+
+
+@pytest.mark.parametrize("seed", range(30))
+async def test_the_stored_counts_add_up_to_the_effective_memberships(
+    database: Database, seed: int
+) -> None:
+    """Random worlds of parents, linked accounts (nested too) and the user's
+    memberships in them (owner, member, none); then a link moved, an account
+    unlinked and a leaf deleted: the count from stored numbers is always the
+    number of rows the memberships list has."""
+    chance = random.Random(seed)
+    user = await make_user(database)
+    accounts: list[Account] = []
+    for _ in range(chance.randint(2, 9)):
+        parent = chance.choice([None, None, *accounts])
+        accounts.append(await make_account(database, parent=parent))
+    for account in accounts:
+        role = chance.choice([None, Role.OWNER, Role.MEMBER])
+        if role is not None:
+            await make_membership(database, user, account, role)
+    counted, listed = await both_counts(database, user)
+    assert counted == listed
+
+    async with database.session() as session, session.begin():
+        moved = chance.choice(accounts)
+        parents = [a.id for a in accounts if a.id != moved.id and a.parent_id != moved.id]
+        await session.execute(
+            update(Account)
+            .where(col(Account.id) == moved.id)
+            .values(parent_id=chance.choice([None, *parents]))
+        )
+    counted, listed = await both_counts(database, user)
+    assert counted == listed
+
+    async with database.session() as session, session.begin():
+        linked = select(Account.parent_id).where(col(Account.parent_id).is_not(None))
+        children = set((await session.execute(linked)).scalars().all())
+        leaf = chance.choice([a for a in accounts if a.id not in children])
+        await session.execute(delete(Account).where(col(Account.id) == leaf.id))
+    counted, listed = await both_counts(database, user)
+    assert counted == listed

@@ -66,6 +66,10 @@ class Account(PostalAddress, table=True):
     parent_id: uuid.UUID | None = Field(
         default=None, foreign_key="accounts.id", ondelete="RESTRICT"
     )
+    # How many accounts are linked under this one, kept by triggers (migration
+    # 0037) so that a login's inherited accounts are added up, not listed.
+    # Never written by code.
+    linked_count: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
     company_name: str | None = Field(default=None, sa_type=String(200))
     first_name: str | None = Field(default=None, sa_type=String(100))

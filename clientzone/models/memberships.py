@@ -302,13 +302,36 @@ async def count_memberships(session: AsyncSession, *, user_id: uuid.UUID) -> int
 
 @cache
 def _count_statement() -> Select[Any]:
-    """Without an owned account that has linked accounts, nothing is inherited
-    and nothing superseded: the user's count of memberships, one row however
-    many. Otherwise the count of the union."""
+    """The count of the user's effective memberships, from stored counts.
+
+    Without an owned account that has linked accounts, nothing is inherited and
+    nothing superseded: the user's count of memberships, one row however many.
+    Otherwise every linked account of an owned parent counts once, whether the
+    user also has a membership in it (superseded, or owned directly) or not:
+    the user's memberships, minus those in linked accounts of owned parents,
+    plus each owned parent's count of linked accounts. That reads the user's
+    memberships, not the inherited accounts (an owner of one account with
+    100,000 linked ones reads two rows).
+    """
     m = Membership.__table__.c  # type: ignore[attr-defined]
-    direct = _membership_count(bindparam("user_id", type_=m.user_id.type))
-    effective = select(func.count()).select_from(_effective_memberships(False))
-    return select(case((_any_owned_parent(), effective.scalar_subquery()), else_=direct))
+    a = Account.__table__.c  # type: ignore[attr-defined]
+    owner = Membership.__table__.alias("owner")  # type: ignore[attr-defined]
+    user_id = bindparam("user_id", type_=m.user_id.type)
+    direct = _membership_count(user_id)
+    under_owned_parents = (
+        select(func.count())
+        .select_from(Membership.__table__.join(Account.__table__, a.id == m.account_id))  # type: ignore[attr-defined]
+        .where(m.user_id == user_id, a.parent_id.is_not(None), _owns(a.parent_id))
+        .scalar_subquery()
+    )
+    linked_of_owned = (
+        select(func.coalesce(func.sum(a.linked_count), 0))
+        .select_from(owner.join(Account.__table__, a.id == owner.c.account_id))  # type: ignore[attr-defined]
+        .where(owner.c.user_id == user_id, owner.c.role == Role.OWNER.value, a.linked_count > 0)
+        .scalar_subquery()
+    )
+    effective = direct - under_owned_parents + linked_of_owned
+    return select(case((_any_owned_parent(), effective), else_=direct))
 
 
 @cache
