@@ -143,9 +143,16 @@ async def test_sign_up_rejects_bad_input_field_by_field(app: Any, database: Data
 async def test_sign_up_can_be_turned_off(settings: Any, database: Database) -> None:
     app = create_app(settings.model_copy(update={"signup_enabled": False}), database)
     async with http_client(app) as http:
-        payload = (await GraphQLClient(http).data(SIGN_UP, {"input": NEW_USER}))["signUp"]
+        client = GraphQLClient(http)
+        assert await client.data("{ signupEnabled }") == {"signupEnabled": False}
+        payload = (await client.data(SIGN_UP, {"input": NEW_USER}))["signUp"]
     assert _codes(payload) == [(None, "SIGNUP_DISABLED")]
     await app.state.close_clients()
+
+
+async def test_anyone_can_ask_whether_sign_up_is_open(app: Any) -> None:
+    async with http_client(app) as http:
+        assert await GraphQLClient(http).data("{ signupEnabled }") == {"signupEnabled": True}
 
 
 async def test_a_verification_link_expires(

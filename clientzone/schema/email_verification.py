@@ -141,3 +141,7 @@ async def change_email(info: Info, input: ChangeEmailInput) -> ChangeEmailPayloa
         status=outcome.value,
         user_errors=user_errors(ChangeEmailError, outcome.errors, info.context.locale),
     )
+
+
+def signup_enabled(info: Info) -> bool:
+    return info.context.settings.signup_enabled

@@ -107,6 +107,11 @@ class Query:
         resolver=passwords.password_strength,
         description="Score a password for a strength meter (send it as a variable, by POST).",
     )
+    signup_enabled: bool = strawberry.field(
+        resolver=email_verification.signup_enabled,
+        description="Whether anyone may sign up with `signUp`. False on an invitation-only "
+        "portal (SIGNUP_ENABLED=false): show no sign-up form there.",
+    )
 
 
 @strawberry.type
