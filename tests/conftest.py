@@ -83,6 +83,22 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 SEEDED_TABLES = {"document_types", "case_categories", "case_subcategories"}
 
 
+# Counts the database keeps with triggers, each checked after every test: the
+# rows whose stored count differs from the rows counted.
+STORED_COUNTS = [
+    (
+        "SELECT email FROM users WHERE membership_count <> "
+        "(SELECT count(*) FROM memberships WHERE memberships.user_id = users.id)",
+        "users.membership_count, migration 0036",
+    ),
+    (
+        "SELECT number FROM accounts WHERE linked_count <> "
+        "(SELECT count(*) FROM accounts AS child WHERE child.parent_id = accounts.id)",
+        "accounts.linked_count, migration 0037",
+    ),
+]
+
+
 @pytest.fixture(autouse=True)
 async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Every test starts from migrated, empty tables."""
@@ -92,25 +108,9 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return
     db: Database = request.getfixturevalue("database")
     async with db.engine.connect() as connection:
-        drift = (
-            await connection.execute(
-                text(
-                    "SELECT email FROM users WHERE membership_count <> "
-                    "(SELECT count(*) FROM memberships WHERE memberships.user_id = users.id)"
-                )
-            )
-        ).all()
-    assert not drift, f"the membership counts of {drift} are out of step (migration 0036)"
-    async with db.engine.connect() as connection:
-        drift = (
-            await connection.execute(
-                text(
-                    "SELECT number FROM accounts WHERE linked_count <> "
-                    "(SELECT count(*) FROM accounts AS child WHERE child.parent_id = accounts.id)"
-                )
-            )
-        ).all()
-    assert not drift, f"the linked counts of {drift} are out of step (migration 0037)"
+        for drift_query, kept_by in STORED_COUNTS:
+            drift = (await connection.execute(text(drift_query))).all()
+            assert not drift, f"stored counts out of step ({kept_by}): {drift}"
     # Reference data seeded by migrations stays.
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in SEEDED_TABLES]
     async with db.engine.begin() as connection:
